@@ -1,0 +1,50 @@
+# Datasets, subsets and the MobileNetV2 weights. Download rules are local
+# rules: on a cluster they run on the submit host, which has internet, and
+# compute nodes only read the caches.
+
+
+rule fetch_dataset:
+    output:
+        raw=directory("data/raw/{dataset}"),
+    log:
+        "logs/fetch_dataset/{dataset}.log",
+    benchmark:
+        "benchmarks/fetch_dataset/{dataset}.tsv"
+    params:
+        source=dataset_params,
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule extract_subset:
+    input:
+        raw="data/raw/{dataset}",
+    output:
+        arrays="data/subsets/{dataset}/train{n_train}_test{n_test}.npz",
+        manifest="data/subsets/{dataset}/train{n_train}_test{n_test}.json",
+    log:
+        "logs/extract_subset/{dataset}/train{n_train}_test{n_test}.log",
+    benchmark:
+        "benchmarks/extract_subset/{dataset}/train{n_train}_test{n_test}.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/extract_subset.py"
+
+
+rule fetch_weights:
+    output:
+        weights="data/weights/mobilenet_v2.h5",
+        manifest="data/weights/mobilenet_v2.json",
+    log:
+        "logs/fetch_weights/mobilenet_v2.log",
+    benchmark:
+        "benchmarks/fetch_weights/mobilenet_v2.tsv"
+    params:
+        weights=weights_params(),
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/fetch_weights.py"
