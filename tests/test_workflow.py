@@ -1,0 +1,82 @@
+"""The real snakemake command line on a tiny configuration, end to end."""
+
+import json
+
+import pytest
+
+from workflow_helpers import (
+    copy_workflow,
+    planned_jobs,
+    run_snakemake,
+    tiny_config,
+    write_config,
+    write_svhn_mat,
+)
+
+pytestmark = pytest.mark.workflow
+
+QUESTIONS = ["1.1", "2.1", "3.1", "3.2", "4.1", "5.1", "6.1", "6.2", "6.3"]
+
+
+@pytest.fixture(scope="module")
+def completed_run(tmp_path_factory, shared_data):
+    """Run the whole tiny workflow once and return its working directory."""
+    workdir = tmp_path_factory.mktemp("workflow")
+    copy_workflow(workdir)
+    svhn = write_svhn_mat(workdir / "svhn-synthetic", n_train=80, n_test=40)
+    write_config(workdir, tiny_config(shared_data, svhn))
+    process = run_snakemake(workdir)
+    assert process.returncode == 0, process.stderr[-6000:]
+    return workdir
+
+
+def load_answers(workdir):
+    with open(workdir / "results" / "answers.json", encoding="utf-8") as handle:
+        return json.load(handle)["answers"]
+
+
+def test_run_answers_every_question(completed_run):
+    answers = load_answers(completed_run)
+    assert [answer["question"] for answer in answers] == QUESTIONS
+    for answer in answers:
+        assert 0.0 <= answer["value"] <= 1.0, answer
+        assert answer["seed"] == 42
+
+
+def test_run_labels_svhn_answers_stand_in(completed_run):
+    answers = {answer["question"]: answer for answer in load_answers(completed_run)}
+    for question in ("5.1", "6.1", "6.2", "6.3"):
+        assert answers[question]["stand_in"] is True
+    for question in ("1.1", "2.1", "3.1", "3.2", "4.1"):
+        assert answers[question]["stand_in"] is False
+
+
+def test_run_report_shows_every_answer(completed_run):
+    html = (completed_run / "results" / "report.html").read_text(encoding="utf-8")
+    answers = load_answers(completed_run)
+    for answer in answers:
+        assert answer["question"] in html
+        assert f"{answer['rounded']:.3f}" in html
+    assert "STAND-IN" in html
+    assert "meaningless" in html
+    assert "data:image/png;base64," in html
+
+
+def test_run_writes_csv_beside_json(completed_run):
+    csv_text = (completed_run / "results" / "answers.csv").read_text(encoding="utf-8")
+    header = csv_text.splitlines()[0]
+    for column in ("question", "question_text", "exercise", "value", "rounded", "data_source", "seed"):
+        assert column in header
+    assert len(csv_text.strip().splitlines()) == 1 + len(QUESTIONS)
+
+
+def test_second_run_has_nothing_to_do(completed_run):
+    assert planned_jobs(completed_run) == {}
+
+
+def test_deleted_report_reruns_only_report(completed_run):
+    (completed_run / "results" / "report.html").unlink()
+    assert planned_jobs(completed_run) == {"all": 1, "report": 1}
+    process = run_snakemake(completed_run)
+    assert process.returncode == 0, process.stderr[-4000:]
+    assert planned_jobs(completed_run) == {}
