@@ -27,12 +27,22 @@ def atomic_path(path):
     stem, suffix = os.path.splitext(base)
     handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{suffix}", dir=folder)
     os.close(handle)
+    # mkstemp creates the file readable by its owner only; give it the mode
+    # that open() would, so results on a shared disk stay readable.
+    os.chmod(temporary, 0o666 & ~current_umask())
     try:
         yield temporary
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def current_umask():
+    """Return the process's file-creation mask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, data):

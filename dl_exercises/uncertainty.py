@@ -25,7 +25,7 @@ def per_sample_variance(probabilities):
         with the population variance (ddof=0) across the passes.
 
     Raises:
-        ValueError: the array is not 3-D, is empty or holds NaN or infinity.
+        ValueError: the array is not 3-D, is empty or contains NaN or infinity.
     """
     probabilities = _checked_probabilities(probabilities)
     variance = probabilities.var(axis=0, ddof=0)

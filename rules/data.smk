@@ -10,10 +10,10 @@ rule fetch_dataset:
         "logs/fetch_dataset/{dataset}.log",
     benchmark:
         "benchmarks/fetch_dataset/{dataset}.tsv"
-    params:
-        source=dataset_params,
     conda:
         "../envs/workflow.yaml"
+    params:
+        source=dataset_params,
     script:
         "../scripts/fetch_dataset.py"
 
@@ -42,9 +42,9 @@ rule fetch_weights:
         "logs/fetch_weights/mobilenet_v2.log",
     benchmark:
         "benchmarks/fetch_weights/mobilenet_v2.tsv"
-    params:
-        weights=weights_params(),
     conda:
         "../envs/workflow.yaml"
+    params:
+        weights=weights_params(),
     script:
         "../scripts/fetch_weights.py"

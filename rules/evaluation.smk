@@ -13,13 +13,13 @@ rule mc_dropout:
         "logs/mc_dropout/{exercise}/seed{seed}.log",
     benchmark:
         "benchmarks/mc_dropout/{exercise}/seed{seed}.tsv"
-    params:
-        mc_dropout=mc_dropout_params,
+    conda:
+        "../envs/workflow.yaml"
     threads: config["threads"]
     resources:
         gpu=1,
-    conda:
-        "../envs/workflow.yaml"
+    params:
+        mc_dropout=mc_dropout_params,
     script:
         "../scripts/mc_dropout.py"
 
@@ -35,10 +35,10 @@ rule figures:
         "logs/figures/{exercise}/seed{seed}.log",
     benchmark:
         "benchmarks/figures/{exercise}/seed{seed}.tsv"
-    params:
-        title=exercise_title,
     conda:
         "../envs/workflow.yaml"
+    params:
+        title=exercise_title,
     script:
         "../scripts/figures.py"
 
@@ -52,9 +52,9 @@ rule mc_figures:
         "logs/mc_figures/{exercise}/seed{seed}.log",
     benchmark:
         "benchmarks/mc_figures/{exercise}/seed{seed}.tsv"
-    params:
-        title=exercise_title,
     conda:
         "../envs/workflow.yaml"
+    params:
+        title=exercise_title,
     script:
         "../scripts/mc_figures.py"

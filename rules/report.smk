@@ -12,14 +12,13 @@ rule gather_answers:
         "logs/gather_answers.log",
     benchmark:
         "benchmarks/gather_answers.tsv"
+    conda:
+        "../envs/workflow.yaml"
     params:
         exercises=config["exercises"],
         seeds=config["seeds"],
         datasets=config["datasets"],
         weights=config["weights"],
-        threads=config["threads"],
-    conda:
-        "../envs/workflow.yaml"
     script:
         "../scripts/gather_answers.py"
 
@@ -35,11 +34,11 @@ rule report:
         "logs/report.log",
     benchmark:
         "benchmarks/report.tsv"
+    conda:
+        "../envs/workflow.yaml"
     params:
         title=config["report"]["title"],
         exercises=config["exercises"],
         seeds=config["seeds"],
-    conda:
-        "../envs/workflow.yaml"
     script:
         "../scripts/report.py"

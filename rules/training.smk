@@ -11,14 +11,14 @@ rule extract_features:
         "logs/extract_features/{exercise}.log",
     benchmark:
         "benchmarks/extract_features/{exercise}.tsv"
-    params:
-        model=model_params,
-        weights=weights_params(),
+    conda:
+        "../envs/workflow.yaml"
     threads: config["threads"]
     resources:
         gpu=1,
-    conda:
-        "../envs/workflow.yaml"
+    params:
+        model=model_params,
+        weights=weights_params(),
     script:
         "../scripts/extract_features.py"
 
@@ -35,13 +35,13 @@ rule train:
         "logs/train/{exercise}/seed{seed}.log",
     benchmark:
         "benchmarks/train/{exercise}/seed{seed}.tsv"
-    params:
-        model=model_params,
-        training=training_params,
+    conda:
+        "../envs/workflow.yaml"
     threads: config["threads"]
     resources:
         gpu=1,
-    conda:
-        "../envs/workflow.yaml"
+    params:
+        model=model_params,
+        training=training_params,
     script:
         "../scripts/train.py"

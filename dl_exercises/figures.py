@@ -1,0 +1,194 @@
+"""Figures of one exercise: confusion matrix, loss curves, predictive variance.
+
+Figures are drawn on `matplotlib.figure.Figure` objects with the Agg canvas,
+without pyplot, so no GUI backend or global figure state is involved. PNG
+files carry no "Software" text chunk, so the same inputs and matplotlib
+version give the same bytes.
+"""
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from dl_exercises.files import atomic_path, load_arrays
+from dl_exercises.uncertainty import per_sample_variance
+
+logger = logging.getLogger(__name__)
+
+DPI = 100
+PNG_METADATA = {"Software": None}
+
+
+def draw_training_figures(
+    history_path, predictions_path, confusion_matrix_path, loss_curves_path, title
+):
+    """Draw the confusion matrix and the loss curves of one trained model.
+
+    Args:
+        history_path: history CSV with columns epoch, loss, accuracy and,
+            with validation data, val_loss and val_accuracy.
+        predictions_path: `.npz` with probabilities float32 (samples,
+            classes) and y_true uint8 (samples,).
+        confusion_matrix_path, loss_curves_path: PNG files to write.
+        title: the exercise title, shown above each figure.
+    """
+    started = time.perf_counter()
+    logger.info("drawing figures from %s and %s", history_path, predictions_path)
+
+    arrays = load_arrays(
+        predictions_path, {"probabilities": ("float32", 2), "y_true": ("uint8", 1)}
+    )
+    y_pred = arrays["probabilities"].argmax(axis=1)
+    counts = confusion_counts(arrays["y_true"], y_pred, arrays["probabilities"].shape[1])
+    save_figure(confusion_matrix_figure(counts, title), confusion_matrix_path)
+
+    history = read_history(history_path)
+    save_figure(loss_curves_figure(history, title), loss_curves_path)
+    logger.info(
+        "wrote %s and %s in %.1f s",
+        confusion_matrix_path,
+        loss_curves_path,
+        time.perf_counter() - started,
+    )
+
+
+def draw_predictive_variance(probabilities_path, predictive_variance_path, title):
+    """Draw the histogram of per-sample predictive variance of the MC passes.
+
+    Args:
+        probabilities_path: `.npz` with probabilities float32 (passes,
+            samples, classes) and y_true uint8 (samples,).
+        predictive_variance_path: PNG file to write.
+        title: the exercise title, shown above the figure.
+    """
+    started = time.perf_counter()
+    logger.info("drawing the predictive variance of %s", probabilities_path)
+    arrays = load_arrays(
+        probabilities_path, {"probabilities": ("float32", 3), "y_true": ("uint8", 1)}
+    )
+    variance = per_sample_variance(arrays["probabilities"])
+    passes = arrays["probabilities"].shape[0]
+    save_figure(predictive_variance_figure(variance, passes, title), predictive_variance_path)
+    logger.info("wrote %s in %.1f s", predictive_variance_path, time.perf_counter() - started)
+
+
+def confusion_counts(y_true, y_pred, num_classes):
+    """Return the (num_classes, num_classes) count matrix, rows true, columns predicted."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true has shape {y_true.shape} but the predictions have shape "
+            f"{y_pred.shape}; both must hold one entry per test sample."
+        )
+    if y_true.size and (y_true.min() < 0 or y_true.max() >= num_classes):
+        raise ValueError(
+            f"y_true contains labels from {y_true.min()} to {y_true.max()}, "
+            f"expected 0 to {num_classes - 1}; check the predictions file."
+        )
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+
+
+def read_history(path):
+    """Return the training history CSV as a DataFrame, checking its columns."""
+    history = pd.read_csv(path)
+    missing = [column for column in ("epoch", "loss") if column not in history.columns]
+    if missing:
+        raise ValueError(
+            f"{path} is missing the columns {missing}; it has {list(history.columns)}. "
+            "Run the train rule again to rewrite the history."
+        )
+    return history
+
+
+def confusion_matrix_figure(counts, title):
+    """Return a figure of the count matrix with every cell's count written in it."""
+    num_classes = counts.shape[0]
+    figure = Figure(figsize=(6.4, 5.6), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    image = axes.imshow(counts, cmap="Blues", vmin=0)
+    figure.colorbar(image, ax=axes, label="Test samples")
+
+    # Dark cells get white text so the count stays readable.
+    threshold = counts.max() / 2 if counts.max() else 1
+    for true_class in range(num_classes):
+        for predicted_class in range(num_classes):
+            count = counts[true_class, predicted_class]
+            color = "white" if count > threshold else "black"
+            axes.text(
+                predicted_class,
+                true_class,
+                str(count),
+                ha="center",
+                va="center",
+                color=color,
+                fontsize=8,
+            )
+
+    axes.set_xticks(range(num_classes))
+    axes.set_yticks(range(num_classes))
+    axes.set_xlabel("Predicted class")
+    axes.set_ylabel("True class")
+    accuracy = np.trace(counts) / counts.sum() if counts.sum() else float("nan")
+    axes.set_title(f"{title}\nConfusion matrix, test accuracy {accuracy:.3f}", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def loss_curves_figure(history, title):
+    """Return a figure of loss (left) and accuracy (right) per epoch."""
+    figure = Figure(figsize=(10, 4), dpi=DPI)
+    FigureCanvasAgg(figure)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    _plot_metric(loss_axes, history, "loss", "Loss (cross-entropy)")
+    _plot_metric(accuracy_axes, history, "accuracy", "Accuracy")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def _plot_metric(axes, history, metric, label):
+    """Plot the training and, when present, validation curve of `metric`."""
+    if metric not in history.columns:
+        axes.set_axis_off()
+        axes.text(0.5, 0.5, f"no {metric} recorded", ha="center", va="center")
+        return
+    axes.plot(history["epoch"], history[metric], marker="o", label="training")
+    if f"val_{metric}" in history.columns:
+        axes.plot(history["epoch"], history[f"val_{metric}"], marker="s", label="validation")
+    axes.set_xlabel("Epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel(label)
+    axes.grid(alpha=0.3)
+    axes.legend()
+
+
+def predictive_variance_figure(variance, passes, title):
+    """Return a histogram of per-sample variance with the mean marked."""
+    figure = Figure(figsize=(6.4, 4.4), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.hist(variance, bins=30, color="tab:blue", edgecolor="white")
+    mean = float(np.mean(variance))
+    axes.axvline(mean, color="tab:red", linestyle="--", label=f"mean {mean:.4f}")
+    axes.set_xlabel(f"Predictive variance across {passes} passes, mean over classes")
+    axes.set_ylabel("Test samples")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(f"{title}\nPer-sample predictive variance", fontsize=10)
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def save_figure(figure, path):
+    """Write `figure` as a PNG without version metadata, atomically."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=DPI, metadata=PNG_METADATA)

@@ -1,0 +1,17 @@
+"""Render the self-contained HTML report."""
+
+from dl_exercises.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+
+from dl_exercises.report import render_report  # noqa: E402
+
+render_report(
+    answers_path=snakemake.input.answers,
+    figure_paths=list(snakemake.input.figures),
+    template_path=snakemake.input.template,
+    title=snakemake.params.title,
+    exercises=snakemake.params.exercises,
+    seeds=snakemake.params.seeds,
+    html_path=snakemake.output.html,
+)
