@@ -1,0 +1,101 @@
+"""MobileNetV2 ImageNet weights: from Keras' download and cache, or a local file."""
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import h5py
+
+from dl_exercises.files import atomic_path, sha256_file, write_json
+
+logger = logging.getLogger(__name__)
+
+# The URL and file name that keras/src/applications/mobilenet_v2.py (Keras
+# 3.15) uses for MobileNetV2(weights="imagenet", include_top=False) with
+# alpha 1.0 at 224x224. Keras publishes no checksum for this file.
+KERAS_WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+KERAS_WEIGHTS_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+
+
+def fetch_weights(weights, weights_path, manifest_path, cache_dir=None):
+    """Copy the MobileNetV2 weights file to `weights_path`, with a manifest.
+
+    Args:
+        weights: `imagenet` (Keras' cached file, downloaded when missing) or
+            the path of an HDF5 weights file.
+        weights_path: the `.h5` file to write.
+        manifest_path: the `.json` manifest to write: weights, sha256,
+            bytes and origin.
+        cache_dir: Keras' cache folder. None means `$KERAS_HOME` (default
+            `~/.keras`). The file is looked up in its `models` subfolder.
+
+    Raises:
+        ValueError: `weights` is `none`, or the file is not HDF5.
+        FileNotFoundError: the weights path does not exist.
+    """
+    started = time.monotonic()
+    if weights == "none":
+        raise ValueError(
+            "weights.mobilenet_v2 is none, so there is no weights file to fetch. "
+            "The workflow runs no fetch_weights job for none."
+        )
+    if weights == "imagenet":
+        source, origin = _keras_cached_weights(cache_dir), KERAS_WEIGHTS_BASE_URL + KERAS_WEIGHTS_FILE
+    else:
+        source, origin = _local_weights(weights), str(Path(weights).resolve())
+    check_hdf5(source)
+
+    with atomic_path(weights_path) as temporary:
+        shutil.copyfile(source, temporary)
+    manifest = {
+        "weights": weights,
+        "sha256": sha256_file(weights_path),
+        "bytes": Path(weights_path).stat().st_size,
+        "origin": origin,
+    }
+    write_json(manifest_path, manifest)
+    logger.info(
+        "copied %s to %s (sha256 %s) in %.1f s",
+        source,
+        weights_path,
+        manifest["sha256"],
+        time.monotonic() - started,
+    )
+    return manifest
+
+
+def _keras_cached_weights(cache_dir):
+    """Return the cached Keras weights file, downloading it when missing."""
+    import keras  # Imported here: only the imagenet case needs Keras.
+
+    logger.info("looking up %s in the Keras cache, downloading it if missing", KERAS_WEIGHTS_FILE)
+    path = keras.utils.get_file(
+        KERAS_WEIGHTS_FILE,
+        KERAS_WEIGHTS_BASE_URL + KERAS_WEIGHTS_FILE,
+        cache_subdir="models",
+        cache_dir=cache_dir,
+    )
+    return Path(path)
+
+
+def _local_weights(weights):
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"weights.mobilenet_v2 is {weights}, which is not an existing file. Set "
+            "it to the path of the MobileNetV2 .h5 weights file, imagenet or none."
+        )
+    return path
+
+
+def check_hdf5(path):
+    """Raise ValueError unless h5py can open `path` as an HDF5 file."""
+    try:
+        with h5py.File(path, "r"):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"{path} is not a readable HDF5 file ({error}). MobileNetV2 weights must "
+            f"be the Keras .h5 file, such as {KERAS_WEIGHTS_FILE}."
+        ) from error
