@@ -107,7 +107,7 @@ def load_arrays(path, expected):
         for name, (dtype, ndim) in expected.items():
             if name not in stored.files:
                 raise ValueError(
-                    f"{path} has no array {name!r}; it holds {sorted(stored.files)}. "
+                    f"{path} has no array {name!r}; it contains {sorted(stored.files)}. "
                     "Delete the file and run the workflow again."
                 )
             array = stored[name]

@@ -1,0 +1,88 @@
+"""Time the whole workflow from scratch on the offline data sources.
+
+Copies the workflow into a fresh folder, points `configs/offline.yaml`'s
+relative paths at this repository's `../shared/data`, runs
+`snakemake --cores 4` there and prints the wall time and the slowest jobs
+from the `benchmarks/` records.
+
+Usage: .venv/bin/python bench/time_offline_run.py [--keep]
+"""
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+PARTS = ("Snakefile", "rules", "scripts", "schemas", "report", "envs", "profiles", "config.yaml")
+
+
+def absolute_offline_config(destination):
+    """Write configs/offline.yaml with its paths made absolute."""
+    with open(REPOSITORY / "configs" / "offline.yaml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    for source in config["datasets"].values():
+        source["path"] = str((REPOSITORY / source["path"]).resolve())
+    weights = config["weights"]["mobilenet_v2"]
+    config["weights"]["mobilenet_v2"] = str((REPOSITORY / weights).resolve())
+    path = destination / "offline.yaml"
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(config, handle)
+    return path
+
+
+def slowest_jobs(workdir, count=8):
+    """Return (seconds, job, max RSS in MB) of the slowest jobs, from the benchmark records."""
+    records = []
+    for path in (workdir / "benchmarks").rglob("*.tsv"):
+        with open(path, encoding="utf-8") as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        name = str(path.relative_to(workdir / "benchmarks").with_suffix(""))
+        records.append((float(row["s"]), name, float(row["max_rss"])))
+    return sorted(records, reverse=True)[:count]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the run folder and print its path")
+    arguments = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="dl-exercises-bench-"))
+    for part in PARTS:
+        source = REPOSITORY / part
+        if source.is_dir():
+            shutil.copytree(source, workdir / part)
+        else:
+            shutil.copy2(source, workdir / part)
+    config = absolute_offline_config(workdir)
+
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    command = [snakemake, "--cores", "4", "--configfile", str(config), "--quiet"]
+    started = time.perf_counter()
+    process = subprocess.run(command, cwd=workdir, check=False)
+    elapsed = time.perf_counter() - started
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"command: {' '.join(command[1:])} (in a fresh copy of the workflow)")
+    print(f"exit code: {process.returncode}")
+    print(f"wall time: {elapsed:.1f} s")
+    print("slowest jobs (s, job, max RSS MB):")
+    for seconds, name, rss in slowest_jobs(workdir):
+        print(f"  {seconds:8.1f}  {name}  {rss:.0f}")
+    if arguments.keep:
+        print(f"run folder: {workdir}")
+    else:
+        shutil.rmtree(workdir)
+    return process.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
