@@ -43,6 +43,24 @@ def configure_tensorflow(seed, threads):
     LOGGER.info("TensorFlow configured: seed %d, %d threads, op determinism on", seed, threads)
 
 
+def warn_if_threads_reduced(granted, configured):
+    """Log a warning when Snakemake grants fewer threads than the config sets.
+
+    Snakemake lowers a job's threads to `--cores` when that is smaller. The
+    thread count changes the floating-point bits, so such a run's results
+    differ from those of a run with the configured count.
+    """
+    if granted != configured:
+        LOGGER.warning(
+            "running with %d threads, not the %d that `threads` in the config "
+            "sets (snakemake --cores is lower); results will differ in their "
+            "last bits from a run with %d threads",
+            granted,
+            configured,
+            configured,
+        )
+
+
 def provenance():
     """Return the versions, device, thread count and determinism of this process.
 

@@ -20,6 +20,7 @@ rule mc_dropout:
         gpu=1,
     params:
         mc_dropout=mc_dropout_params,
+        threads=config["threads"],
     script:
         "../scripts/mc_dropout.py"
 

@@ -19,6 +19,7 @@ rule extract_features:
     params:
         model=model_params,
         weights=weights_params(),
+        threads=config["threads"],
     script:
         "../scripts/extract_features.py"
 
@@ -43,5 +44,6 @@ rule train:
     params:
         model=model_params,
         training=training_params,
+        threads=config["threads"],
     script:
         "../scripts/train.py"

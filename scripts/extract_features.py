@@ -12,6 +12,7 @@ from dl_exercises import features, runtime  # noqa: E402
 FEATURE_SEED = 0
 
 runtime.configure_tensorflow(FEATURE_SEED, snakemake.threads)
+runtime.warn_if_threads_reduced(snakemake.threads, snakemake.params.threads)
 features.extract_features(
     subset_path=snakemake.input.subset,
     weights_path=snakemake.input.get("weights"),

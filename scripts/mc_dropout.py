@@ -8,6 +8,7 @@ from dl_exercises import mc_dropout, runtime  # noqa: E402
 
 seed = int(snakemake.wildcards.seed)
 runtime.configure_tensorflow(seed, snakemake.threads)
+runtime.warn_if_threads_reduced(snakemake.threads, snakemake.params.threads)
 mc_dropout.run_mc_dropout(
     model_path=snakemake.input.model,
     arrays_path=snakemake.input.arrays,

@@ -8,6 +8,7 @@ from dl_exercises import runtime, training  # noqa: E402
 
 seed = int(snakemake.wildcards.seed)
 runtime.configure_tensorflow(seed, snakemake.threads)
+runtime.warn_if_threads_reduced(snakemake.threads, snakemake.params.threads)
 training.train_exercise(
     arrays_path=snakemake.input.arrays,
     model_config=snakemake.params.model,
