@@ -21,3 +21,18 @@ def shared_data():
             pytest.fail(message)
         pytest.skip(message)
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def completed_run(tmp_path_factory, shared_data):
+    """Run the whole tiny workflow once per session; return its working directory.
+
+    Tests may read its outputs and plan dry runs on it. A test that changes
+    its files must restore them before it returns.
+    """
+    from workflow_helpers import prepare_tiny_workflow, run_snakemake
+
+    workdir = prepare_tiny_workflow(tmp_path_factory.mktemp("completed-run"), shared_data)
+    process = run_snakemake(workdir)
+    assert process.returncode == 0, process.stderr[-6000:]
+    return workdir

@@ -90,19 +90,58 @@ def write_config(workdir, overrides):
     return path
 
 
-def run_snakemake(workdir, *arguments, timeout=1500):
+def prepare_tiny_workflow(workdir, shared_data, overrides=None):
+    """Copy the workflow into `workdir` and write its tiny config; return `workdir`.
+
+    The tiny config reads MNIST and CIFAR-10 from the shared copies and a
+    small synthetic SVHN written into `workdir`.
+    """
+    copy_workflow(workdir)
+    svhn = write_svhn_mat(workdir / "svhn-synthetic", n_train=80, n_test=40)
+    write_config(workdir, merge(tiny_config(shared_data, svhn), overrides or {}))
+    return workdir
+
+
+def snakemake_command(*arguments, configfiles=("tiny.yaml",)):
+    """Return the snakemake command line for the tiny config (and extra config files)."""
+    return [SNAKEMAKE, "--cores", "2", "--configfile", *configfiles, *arguments]
+
+
+def snakemake_environment(workdir):
+    """Return the environment of a test run: its own Keras cache folder."""
+    return dict(os.environ, KERAS_HOME=str(workdir / "keras-home"))
+
+
+def run_snakemake(workdir, *arguments, configfiles=("tiny.yaml",), timeout=1500):
     """Run snakemake in `workdir` and return the completed process."""
-    command = [SNAKEMAKE, "--cores", "2", "--configfile", "tiny.yaml", *arguments]
-    environment = dict(os.environ, KERAS_HOME=str(workdir / "keras-home"))
     return subprocess.run(
-        command,
+        snakemake_command(*arguments, configfiles=configfiles),
         cwd=workdir,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=environment,
+        env=snakemake_environment(workdir),
         check=False,
     )
+
+
+def planned_job_set(workdir, configfiles=("tiny.yaml",)):
+    """Return the jobs a dry run plans, as `rule[wildcards]` or `rule` strings."""
+    process = run_snakemake(workdir, "--dry-run", configfiles=configfiles, timeout=300)
+    assert process.returncode == 0, process.stderr + process.stdout
+    jobs = set()
+    current = None
+    for line in (process.stdout + process.stderr).splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line.strip())
+        if match:
+            if current:
+                jobs.add(current)
+            current = match.group(1)
+        elif current and line.strip().startswith("wildcards:"):
+            current = f"{current}[{line.strip().removeprefix('wildcards:').strip()}]"
+    if current:
+        jobs.add(current)
+    return jobs
 
 
 def planned_jobs(workdir, *arguments):
