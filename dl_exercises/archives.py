@@ -1,17 +1,25 @@
-"""Safe extraction of .tar.gz, .tgz and .zip archives.
+"""Safe extraction of .tar.gz, .tgz and .zip archives, and format checks of downloads.
 
 Only regular files and folders are extracted; links, special files and
 members whose paths lead outside the extraction folder are rejected.
 """
 
+import gzip
 import os
 import shutil
 import stat
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
+
+# The first bytes of a MATLAB 5 MAT-file's 128-byte text header.
+MAT5_HEADER = b"MATLAB 5.0 MAT-file"
+
+# Errors of Python's gzip, tarfile and zipfile readers on damaged input.
+DAMAGED_ARCHIVE_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, tarfile.TarError, zipfile.BadZipFile)
 
 
 def extract_archive(archive, folder):
@@ -25,15 +33,53 @@ def extract_archive(archive, folder):
     """
     folder.mkdir(parents=True, exist_ok=True)
     name = archive.name.lower()
-    if name.endswith((".tar.gz", ".tgz")):
-        _extract_tar(archive, folder)
-    elif name.endswith(".zip"):
-        _extract_zip(archive, folder)
-    else:
+    if not name.endswith(ARCHIVE_SUFFIXES):
         raise ValueError(
             f"{archive} is not a supported archive. Use a folder or a file ending "
             f"in {', '.join(ARCHIVE_SUFFIXES)}."
         )
+    try:
+        if name.endswith(".zip"):
+            _extract_zip(archive, folder)
+        else:
+            _extract_tar(archive, folder)
+    except DAMAGED_ARCHIVE_ERRORS as error:
+        raise ValueError(
+            f"archive {archive} is truncated or damaged ({type(error).__name__}: "
+            f"{error}). Download it again, or replace the copy on disk."
+        ) from error
+
+
+def check_file_format(path, name):
+    """Check that a file named `name`, stored at `path`, is complete in its format.
+
+    A `.gz` file (other than `.tar.gz`) must decompress to its end-of-stream
+    marker, and a `.mat` file must start with the MATLAB 5 header. Archives
+    are checked when they are extracted; other files are not checked.
+
+    Raises:
+        ValueError: naming `name` and what is wrong with it.
+    """
+    lower = name.lower()
+    if lower.endswith(".gz") and not lower.endswith(".tar.gz"):
+        try:
+            with gzip.open(path, "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+        except DAMAGED_ARCHIVE_ERRORS as error:
+            raise ValueError(
+                f"{name} is not a complete gzip file ({type(error).__name__}: {error}). "
+                "The file is truncated or damaged."
+            ) from error
+    elif lower.endswith(".mat"):
+        with open(path, "rb") as handle:
+            header = handle.read(len(MAT5_HEADER))
+        if header != MAT5_HEADER:
+            raise ValueError(
+                f"{name} does not start with the MATLAB 5 MAT-file header (it starts "
+                f"with {header[:20]!r}). It is not an SVHN .mat file, perhaps an "
+                "error page of a proxy."
+            )
 
 
 def _extract_tar(archive, folder):

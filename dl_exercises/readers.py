@@ -13,8 +13,6 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from dl_exercises.sources import CIFAR10_FOLDER
-
 # Sample order of each dataset's reader, recorded in the subset manifest.
 ORDER = {
     "mnist": "official IDX file order, the order of Keras' mnist.npz",
@@ -37,6 +35,7 @@ IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
 MNIST_IMAGE_SHAPE = (28, 28)
 
+CIFAR10_FOLDER = "cifar-10-batches-bin"
 CIFAR10_IMAGE_SHAPE = (3, 32, 32)
 CIFAR10_RECORD_BYTES = 1 + int(np.prod(CIFAR10_IMAGE_SHAPE))
 CIFAR10_TRAIN_BATCHES = [f"data_batch_{index}.bin" for index in range(1, 6)]

@@ -1,4 +1,4 @@
-"""MobileNetV2 ImageNet weights: from Keras' download and cache, or a local file."""
+"""MobileNetV2 ImageNet weights: from the Keras cache (downloaded when missing), or a local file."""
 
 import logging
 import shutil
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import h5py
 
+from dl_exercises.caches import cache_folder, file_lock
+from dl_exercises.downloads import download_file
 from dl_exercises.files import atomic_path, sha256_file, write_json
 
 logger = logging.getLogger(__name__)
@@ -18,7 +20,7 @@ KERAS_WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applic
 KERAS_WEIGHTS_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 
 
-def fetch_weights(weights, weights_path, manifest_path, cache_dir=None):
+def fetch_weights(weights, weights_path, manifest_path, cache_dir=None, download_options=None):
     """Copy the MobileNetV2 weights file to `weights_path`, with a manifest.
 
     Args:
@@ -28,11 +30,15 @@ def fetch_weights(weights, weights_path, manifest_path, cache_dir=None):
         manifest_path: the `.json` manifest to write: weights, sha256,
             bytes and origin.
         cache_dir: Keras' cache folder. None means `$KERAS_HOME` (default
-            `~/.keras`). The file is looked up in its `models` subfolder.
+            `~/.keras`). The file is looked up in its `models` subfolder,
+            where `keras.applications.MobileNetV2` also looks for it.
+        download_options: keyword arguments of
+            `dl_exercises.downloads.download_file`, such as `retries`.
 
     Raises:
         ValueError: `weights` is `none`, or the file is not HDF5.
         FileNotFoundError: the weights path does not exist.
+        DownloadError: the imagenet file is not cached and its download failed.
     """
     started = time.monotonic()
     if weights == "none":
@@ -41,7 +47,8 @@ def fetch_weights(weights, weights_path, manifest_path, cache_dir=None):
             "The workflow runs no fetch_weights job for none."
         )
     if weights == "imagenet":
-        source, origin = _keras_cached_weights(cache_dir), KERAS_WEIGHTS_BASE_URL + KERAS_WEIGHTS_FILE
+        origin = KERAS_WEIGHTS_BASE_URL + KERAS_WEIGHTS_FILE
+        source = _keras_cached_weights(origin, cache_dir, download_options or {})
     else:
         source, origin = _local_weights(weights), str(Path(weights).resolve())
     check_hdf5(source)
@@ -65,18 +72,31 @@ def fetch_weights(weights, weights_path, manifest_path, cache_dir=None):
     return manifest
 
 
-def _keras_cached_weights(cache_dir):
-    """Return the cached Keras weights file, downloading it when missing."""
-    import keras  # Imported here: only the imagenet case needs Keras.
+def _keras_cached_weights(url, cache_dir, download_options):
+    """Return the cached Keras weights file, downloading it when missing.
 
-    logger.info("looking up %s in the Keras cache, downloading it if missing", KERAS_WEIGHTS_FILE)
-    path = keras.utils.get_file(
-        KERAS_WEIGHTS_FILE,
-        KERAS_WEIGHTS_BASE_URL + KERAS_WEIGHTS_FILE,
-        cache_subdir="models",
-        cache_dir=cache_dir,
-    )
-    return Path(path)
+    Keras publishes no checksum for this file, so a cached copy is trusted
+    when h5py can open it. A download is renamed into the cache only after
+    that check, under a lock shared with other processes using the cache.
+    """
+    models = cache_folder(cache_dir, "models")
+    cached = models / KERAS_WEIGHTS_FILE
+    with file_lock(models / f".{KERAS_WEIGHTS_FILE}.lock"):
+        if cached.is_file():
+            logger.info("using %s from the Keras cache; no download", cached)
+            return cached
+        download_file(
+            url,
+            cached,
+            fix_hint=(
+                "Check the network connection, or download the file on a connected "
+                "machine (snakemake --cores 1 fetch_all) and copy it to "
+                f"{cached}, or set weights.mobilenet_v2 to the path of the file."
+            ),
+            check=check_hdf5,
+            **download_options,
+        )
+    return cached
 
 
 def _local_weights(weights):
@@ -97,5 +117,6 @@ def check_hdf5(path):
     except OSError as error:
         raise ValueError(
             f"{path} is not a readable HDF5 file ({error}). MobileNetV2 weights must "
-            f"be the Keras .h5 file, such as {KERAS_WEIGHTS_FILE}."
+            f"be the Keras .h5 file, such as {KERAS_WEIGHTS_FILE}. Delete a damaged "
+            "copy in the Keras cache, and it is downloaded again."
         ) from error

@@ -3,6 +3,13 @@
 # compute nodes only read the caches.
 
 
+# `snakemake --cores 1 fetch_all` downloads (or copies) every dataset and the
+# weights that the configuration needs, so that a later run touches no network.
+rule fetch_all:
+    input:
+        **download_targets(),
+
+
 rule fetch_dataset:
     output:
         raw=directory("data/raw/{dataset}"),

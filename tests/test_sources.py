@@ -38,6 +38,13 @@ def local(path, stand_in=False):
 OFFICIAL = {"source": "official", "path": None, "stand_in": False}
 
 
+@pytest.fixture(autouse=True)
+def keras_home(tmp_path, monkeypatch):
+    """Point the download cache at a fresh folder, never at ~/.keras."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path / "keras"
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
