@@ -3,7 +3,9 @@
 Each question reads one key of one JSON file of one exercise: the test
 evaluation of the trained model or the Monte Carlo dropout metrics. The
 answers are those of the first configured seed; the JSON file also keeps
-the values of every other seed.
+the values of every other seed with their mean, standard deviation and 95%
+t-interval. Every accuracy carries its 95% Wilson interval over the test
+samples.
 """
 
 import dataclasses
@@ -13,6 +15,7 @@ import time
 
 import pandas as pd
 
+from dl_exercises import statistics
 from dl_exercises.files import atomic_path, read_json, sha256_file, write_json
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,13 @@ CSV_COLUMNS = [
     "seed",
     "validation",
     "caveats",
+    "interval_low",
+    "interval_high",
+    "seeds_n",
+    "seeds_mean",
+    "seeds_std",
+    "seeds_t_low",
+    "seeds_t_high",
 ]
 
 
@@ -172,6 +182,7 @@ def answer_questions(runs, subsets, exercises, seeds, weights):
         subset = find_subset_manifest(subsets, question.exercise, exercise)
         row = answer_row(question, exercise, run, evaluation, subset["source"], weights, seed)
         row["values_by_seed"] = values_by_seed(runs[question.source], question)
+        row["across_seeds"] = statistics.seed_summary(row["values_by_seed"].values())
         answers.append(row)
     return answers, unanswered
 
@@ -228,7 +239,20 @@ def answer_row(question, exercise, run, evaluation, source, weights, seed):
         "seed": seed,
         "validation": validation,
         "caveats": caveats(exercise, validation, source, weights),
+        "interval": answer_interval(question, value, evaluation),
     }
+
+
+def answer_interval(question, value, evaluation):
+    """Return the 95% Wilson interval of an accuracy answer, or None for other answers.
+
+    The interval treats each of the evaluation's `n_test` test samples as one
+    Bernoulli trial.
+    """
+    if not question.key.endswith("accuracy"):
+        return None
+    low, high = statistics.accuracy_interval(value, int(evaluation["n_test"]))
+    return {"method": "Wilson score", "confidence": statistics.CONFIDENCE, "low": low, "high": high}
 
 
 def values_by_seed(runs, question):
@@ -344,8 +368,29 @@ def _run_records(runs, name):
 
 
 def write_answers_csv(answers, path):
-    """Write the answer rows as CSV with caveats joined by "; ", atomically."""
-    table = pd.DataFrame(answers, columns=CSV_COLUMNS)
+    """Write the answer rows as CSV, atomically.
+
+    Caveats are joined by "; ", and the interval and across-seed summary
+    become the flat columns interval_* and seeds_*.
+    """
+    rows = [dict(row, **_interval_columns(row)) for row in answers]
+    table = pd.DataFrame(rows, columns=CSV_COLUMNS)
     table["caveats"] = table["caveats"].map("; ".join)
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
+
+
+def _interval_columns(row):
+    """Return the flat CSV columns of an answer's interval and across-seed summary."""
+    interval = row.get("interval") or {}
+    seeds = row["across_seeds"]
+    t_interval = seeds["t_interval"] or [None, None]
+    return {
+        "interval_low": interval.get("low"),
+        "interval_high": interval.get("high"),
+        "seeds_n": seeds["n"],
+        "seeds_mean": seeds["mean"],
+        "seeds_std": seeds["std"],
+        "seeds_t_low": t_interval[0],
+        "seeds_t_high": t_interval[1],
+    }

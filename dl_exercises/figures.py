@@ -1,4 +1,6 @@
-"""Figures of one exercise: confusion matrix, loss curves, predictive variance.
+"""Figures of one exercise: confusion matrix, loss and accuracy curves, and for
+Monte Carlo exercises the uncertainty histograms, the reliability diagram and
+the test images with the highest mutual information.
 
 Figures are drawn on `matplotlib.figure.Figure` objects with the Agg canvas,
 without pyplot, so no GUI backend or global figure state is involved. PNG
@@ -15,13 +17,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from dl_exercises.files import atomic_path, load_arrays
+from dl_exercises.files import atomic_path, load_arrays, read_json
 from dl_exercises.uncertainty import per_sample_variance
 
 logger = logging.getLogger(__name__)
 
 DPI = 100
 PNG_METADATA = {"Software": None}
+# Test images shown in the highest-mutual-information figure.
+HIGHEST_MI_IMAGES = 8
 
 
 def draw_training_figures(
@@ -75,6 +79,60 @@ def draw_predictive_variance(probabilities_path, predictive_variance_path, title
     passes = arrays["probabilities"].shape[0]
     save_figure(predictive_variance_figure(variance, passes, title), predictive_variance_path)
     logger.info("wrote %s in %.1f s", predictive_variance_path, time.perf_counter() - started)
+
+
+def draw_mc_figures(per_sample_path, summary_path, subset_path, outputs, title):
+    """Draw the Monte Carlo figures of one exercise and seed from its uncertainty files.
+
+    Args:
+        per_sample_path: per_sample.csv of the uncertainty rule.
+        summary_path: summary.json of the uncertainty rule (passes and
+            reliability bins).
+        subset_path: the subset `.npz` whose x_test contains the test images in
+            the order of the per-sample rows.
+        outputs: dict of PNG paths with the keys `predictive_variance`,
+            `mutual_information`, `reliability_diagram` and
+            `highest_mutual_information`.
+        title: the exercise title, shown above each figure.
+
+    Raises:
+        ValueError: the subset's test labels differ from the per-sample rows.
+    """
+    started = time.perf_counter()
+    logger.info("drawing Monte Carlo figures from %s and %s", per_sample_path, summary_path)
+    table = pd.read_csv(per_sample_path)
+    summary = read_json(summary_path)
+    subset = load_arrays(subset_path, {"x_test": ("uint8", 4), "y_test": ("uint8", 1)})
+    if not np.array_equal(subset["y_test"], table["y_true"].to_numpy()):
+        raise ValueError(
+            f"the test labels of {subset_path} differ from the y_true column of "
+            f"{per_sample_path}; both must describe the same test subset. Re-run the "
+            "uncertainty rule."
+        )
+
+    passes = summary["passes"]
+    save_figure(
+        predictive_variance_figure(table["predictive_variance"].to_numpy(), passes, title),
+        outputs["predictive_variance"],
+    )
+    save_figure(
+        mutual_information_figure(table["mutual_information"].to_numpy(), passes, title),
+        outputs["mutual_information"],
+    )
+    save_figure(
+        reliability_figure(
+            summary["deterministic"]["reliability"], summary["mc"]["reliability"], summary, title
+        ),
+        outputs["reliability_diagram"],
+    )
+    save_figure(
+        highest_mutual_information_figure(table, subset["x_test"], title),
+        outputs["highest_mutual_information"],
+    )
+    logger.info(
+        "wrote %s in %.1f s", ", ".join(str(path) for path in outputs.values()),
+        time.perf_counter() - started,
+    )
 
 
 def confusion_counts(y_true, y_pred, num_classes):
@@ -184,6 +242,91 @@ def predictive_variance_figure(variance, passes, title):
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(f"{title}\nPer-sample predictive variance", fontsize=10)
     axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def mutual_information_figure(information, passes, title):
+    """Return a histogram of per-sample mutual information with the mean marked."""
+    figure = Figure(figsize=(6.4, 4.4), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.hist(information, bins=30, color="tab:purple", edgecolor="white")
+    mean = float(np.mean(information))
+    axes.axvline(mean, color="tab:red", linestyle="--", label=f"mean {mean:.4f} nats")
+    axes.set_xlabel(f"Mutual information (BALD) over {passes} passes, nats")
+    axes.set_ylabel("Test samples")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(f"{title}\nPer-sample mutual information", fontsize=10)
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def reliability_figure(deterministic_bins, mc_bins, summary, title):
+    """Return the reliability diagram: accuracy against confidence per bin, both predictions."""
+    figure = Figure(figsize=(6.4, 5.2), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], color="gray", linestyle=":", label="perfect calibration")
+
+    series = (
+        ("deterministic", deterministic_bins, "tab:blue", "o"),
+        ("Monte Carlo mean", mc_bins, "tab:orange", "s"),
+    )
+    for label, bins, color, marker in series:
+        filled = [index for index, count in enumerate(bins["count"]) if count]
+        confidence = [bins["confidence"][index] for index in filled]
+        accuracy = [bins["accuracy"][index] for index in filled]
+        block = summary["deterministic" if label == "deterministic" else "mc"]
+        axes.plot(
+            confidence,
+            accuracy,
+            marker=marker,
+            color=color,
+            label=f"{label} (ECE {block['ece']:.3f})",
+        )
+
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel(f"Mean confidence per bin ({summary['ece_bins']} equal-width bins)")
+    axes.set_ylabel("Accuracy per bin")
+    axes.grid(alpha=0.3)
+    axes.set_title(f"{title}\nReliability diagram", fontsize=10)
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+    return figure
+
+
+def highest_mutual_information_figure(table, images, title, count=HIGHEST_MI_IMAGES):
+    """Return a grid of the `count` test images with the highest mutual information.
+
+    Ties keep the test order. Each image shows its label, the Monte Carlo
+    prediction and the mutual information in nats.
+    """
+    order = np.argsort(-table["mutual_information"].to_numpy(), kind="stable")[:count]
+    columns = 4
+    rows = max(1, int(np.ceil(len(order) / columns)))
+    figure = Figure(figsize=(2.2 * columns, 2.5 * rows + 0.6), dpi=DPI)
+    FigureCanvasAgg(figure)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for position, axes in enumerate(grid.flat):
+        axes.set_axis_off()
+        if position >= len(order):
+            continue
+        sample = int(order[position])
+        image = images[sample]
+        if image.shape[-1] == 1:
+            axes.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255)
+        else:
+            axes.imshow(image)
+        row = table.iloc[sample]
+        axes.set_title(
+            f"#{sample}: label {int(row['y_true'])}, MC {int(row['mc_prediction'])}\n"
+            f"MI {row['mutual_information']:.3f} nats",
+            fontsize=8,
+        )
+    figure.suptitle(f"{title}\nTest images with the highest mutual information", fontsize=10)
     figure.tight_layout()
     return figure
 

@@ -29,6 +29,7 @@ wildcard_constraints:
 localrules:
     fetch_dataset,
     fetch_weights,
+    fetch_all,
 
 
 def exercise_config(wildcards):
@@ -86,6 +87,15 @@ def dataset_params(wildcards):
     return configuration.resolve_source(config["datasets"][wildcards.dataset])
 
 
+def download_targets():
+    """Return the raw folders of every dataset the exercises use, and the weights."""
+    datasets = sorted({config["exercises"][name]["dataset"] for name in EXERCISES})
+    targets = {"raw": [f"data/raw/{dataset}" for dataset in datasets]}
+    if TRANSFER_EXERCISES and config["weights"]["mobilenet_v2"] != "none":
+        targets["weights"] = "data/weights/mobilenet_v2.h5"
+    return targets
+
+
 def exercise_title(wildcards):
     """Return the title of the exercise named by the wildcards."""
     return exercise_config(wildcards)["title"]
@@ -96,7 +106,15 @@ def figure_outputs(name, seed):
     prefix = f"results/figures/{name}/seed{seed}"
     figures = [f"{prefix}/confusion_matrix.png", f"{prefix}/loss_curves.png"]
     if name in MC_EXERCISES:
-        figures.append(f"{prefix}/predictive_variance.png")
+        figures.extend(
+            f"{prefix}/{figure}.png"
+            for figure in (
+                "predictive_variance",
+                "mutual_information",
+                "reliability_diagram",
+                "highest_mutual_information",
+            )
+        )
     return figures
 
 
@@ -126,3 +144,55 @@ def report_figures(wildcards):
         for seed in SEEDS
         for path in figure_outputs(name, seed)
     ]
+
+
+def test_images(wildcards):
+    """Return the subset `.npz` whose x_test holds the exercise's test images."""
+    return subset_path(wildcards.exercise, ".npz")
+
+
+def uncertainty_summaries(wildcards):
+    """Return the uncertainty summary.json of every MC exercise and seed."""
+    return [
+        f"results/uncertainty/{name}/seed{seed}/summary.json"
+        for name in MC_EXERCISES
+        for seed in SEEDS
+    ]
+
+
+def job_benchmarks(wildcards):
+    """Return the benchmark file of every job that the report depends on."""
+    datasets = sorted({config["exercises"][name]["dataset"] for name in EXERCISES})
+    paths = [f"benchmarks/fetch_dataset/{dataset}.tsv" for dataset in datasets]
+    paths.extend(
+        sorted(
+            {
+                "benchmarks/extract_subset/{dataset}/train{n_train}_test{n_test}.tsv".format(
+                    **config["exercises"][name]
+                )
+                for name in EXERCISES
+            }
+        )
+    )
+    if TRANSFER_EXERCISES and config["weights"]["mobilenet_v2"] != "none":
+        paths.append("benchmarks/fetch_weights/mobilenet_v2.tsv")
+    paths.extend(
+        f"benchmarks/extract_features/{name}.tsv" for name in TRANSFER_EXERCISES
+    )
+    for name in EXERCISES:
+        for seed in SEEDS:
+            paths.append(f"benchmarks/train/{name}/seed{seed}.tsv")
+            paths.append(f"benchmarks/figures/{name}/seed{seed}.tsv")
+            if name in MC_EXERCISES:
+                for stage in ("mc_dropout", "uncertainty", "mc_figures"):
+                    paths.append(f"benchmarks/{stage}/{name}/seed{seed}.tsv")
+    paths.append("benchmarks/gather_answers.tsv")
+    return paths
+
+
+def config_checksum():
+    """Return the sha256 of the configuration as key-sorted JSON."""
+    import hashlib
+
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,5 +1,6 @@
-# Monte Carlo dropout on the saved models, and the figures of every
-# exercise. Figures jobs do not import TensorFlow.
+# Monte Carlo dropout on the saved models, its uncertainty measures, and the
+# figures of every exercise. Uncertainty and figures jobs do not import
+# TensorFlow.
 
 
 rule mc_dropout:
@@ -30,8 +31,18 @@ rule figures:
         history="results/training/{exercise}/seed{seed}/history.csv",
         predictions="results/training/{exercise}/seed{seed}/predictions.npz",
     output:
-        confusion_matrix="results/figures/{exercise}/seed{seed}/confusion_matrix.png",
-        loss_curves="results/figures/{exercise}/seed{seed}/loss_curves.png",
+        confusion_matrix=report(
+            "results/figures/{exercise}/seed{seed}/confusion_matrix.png",
+            caption="../report/captions/confusion_matrix.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
+        loss_curves=report(
+            "results/figures/{exercise}/seed{seed}/loss_curves.png",
+            caption="../report/captions/loss_curves.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
     log:
         "logs/figures/{exercise}/seed{seed}.log",
     benchmark:
@@ -44,11 +55,53 @@ rule figures:
         "../scripts/figures.py"
 
 
-rule mc_figures:
+rule uncertainty:
     input:
         probabilities="results/mc_dropout/{exercise}/seed{seed}/probabilities.npz",
+        predictions="results/training/{exercise}/seed{seed}/predictions.npz",
     output:
-        predictive_variance="results/figures/{exercise}/seed{seed}/predictive_variance.png",
+        per_sample="results/uncertainty/{exercise}/seed{seed}/per_sample.csv",
+        summary="results/uncertainty/{exercise}/seed{seed}/summary.json",
+    log:
+        "logs/uncertainty/{exercise}/seed{seed}.log",
+    benchmark:
+        "benchmarks/uncertainty/{exercise}/seed{seed}.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/uncertainty.py"
+
+
+rule mc_figures:
+    input:
+        per_sample="results/uncertainty/{exercise}/seed{seed}/per_sample.csv",
+        summary="results/uncertainty/{exercise}/seed{seed}/summary.json",
+        subset=test_images,
+    output:
+        predictive_variance=report(
+            "results/figures/{exercise}/seed{seed}/predictive_variance.png",
+            caption="../report/captions/predictive_variance.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
+        mutual_information=report(
+            "results/figures/{exercise}/seed{seed}/mutual_information.png",
+            caption="../report/captions/mutual_information.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
+        reliability_diagram=report(
+            "results/figures/{exercise}/seed{seed}/reliability_diagram.png",
+            caption="../report/captions/reliability_diagram.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
+        highest_mutual_information=report(
+            "results/figures/{exercise}/seed{seed}/highest_mutual_information.png",
+            caption="../report/captions/highest_mutual_information.rst",
+            category="{exercise}",
+            subcategory="seed {seed}",
+        ),
     log:
         "logs/mc_figures/{exercise}/seed{seed}.log",
     benchmark:

@@ -27,6 +27,9 @@ rule report:
     input:
         answers="results/answers.json",
         figures=report_figures,
+        uncertainty=uncertainty_summaries,
+        benchmarks=job_benchmarks,
+        specification="report/specification_defaults.yaml",
         template="report/report.html.j2",
     output:
         html="results/report.html",
@@ -40,5 +43,8 @@ rule report:
         title=config["report"]["title"],
         exercises=config["exercises"],
         seeds=config["seeds"],
+        threads=config["threads"],
+        weights=config["weights"],
+        config_sha256=config_checksum(),
     script:
         "../scripts/report.py"

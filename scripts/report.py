@@ -14,4 +14,12 @@ render_report(
     exercises=snakemake.params.exercises,
     seeds=snakemake.params.seeds,
     html_path=snakemake.output.html,
+    uncertainty_paths=list(snakemake.input.uncertainty),
+    benchmark_paths=list(snakemake.input.benchmarks),
+    specification_path=snakemake.input.specification,
+    run_settings={
+        "threads": snakemake.params.threads,
+        "weights": snakemake.params.weights,
+        "config_sha256": snakemake.params.config_sha256,
+    },
 )

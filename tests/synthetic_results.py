@@ -191,3 +191,63 @@ def write_inputs(root, exercises=None, seeds=(42, 7), weights="none"):
         "csv_path": str(root / "results" / "answers.csv"),
         "json_path": str(root / "results" / "answers.json"),
     }
+
+
+BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def write_uncertainty_summaries(root, exercises, seeds, samples=30, passes=4):
+    """Write real uncertainty summaries of random MC passes for every MC exercise and seed."""
+    import numpy as np
+
+    from dl_exercises.uncertainty_summary import summarise_uncertainty
+
+    root = Path(root)
+    paths = []
+    for name, exercise in sorted(exercises.items()):
+        if not exercise["mc_dropout"]:
+            continue
+        for index, seed in enumerate(seeds):
+            generator = np.random.default_rng(index)
+            logits = generator.normal(size=(passes, samples, 10))
+            probabilities = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
+            y_true = generator.integers(0, 10, size=samples).astype(np.uint8)
+            folder = root / "results" / "uncertainty" / name / f"seed{seed}"
+            folder.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                folder / "probabilities.npz",
+                probabilities=probabilities.astype(np.float32),
+                y_true=y_true,
+            )
+            np.savez(
+                folder / "predictions.npz",
+                probabilities=probabilities[0].astype(np.float32),
+                y_true=y_true,
+            )
+            summarise_uncertainty(
+                folder / "probabilities.npz",
+                folder / "predictions.npz",
+                name,
+                seed,
+                folder / "per_sample.csv",
+                folder / "summary.json",
+            )
+            paths.append(str(folder / "summary.json"))
+    return paths
+
+
+def write_benchmarks(root):
+    """Write three Snakemake benchmark TSV files; return their paths."""
+    root = Path(root)
+    records = {
+        "benchmarks/train/ex1/seed42.tsv": "12.3456\t0:00:12\t812.5\t2048.0\t700.1\t710.2\t1.0\t2.0\t95.0\t23.4",
+        "benchmarks/fetch_dataset/mnist.tsv": "0.5\t0:00:00\t-\t-\t-\t-\t-\t-\t-\t-",
+        "benchmarks/gather_answers.tsv": "1.25\t0:00:01\t90.0\t300.0\t80.0\t81.0\t0.0\t0.1\t50.0\t0.9",
+    }
+    paths = []
+    for relative, row in records.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(BENCHMARK_HEADER + row + "\n", encoding="utf-8")
+        paths.append(str(path))
+    return paths

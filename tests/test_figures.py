@@ -9,9 +9,11 @@ import pytest
 
 from dl_exercises.figures import (
     confusion_counts,
+    draw_mc_figures,
     draw_predictive_variance,
     draw_training_figures,
 )
+from dl_exercises.uncertainty_summary import summarise_uncertainty
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -105,10 +107,71 @@ def test_predictive_variance_rejects_two_dimensional(tmp_path):
     assert not (tmp_path / "out.png").exists()
 
 
+MC_FIGURES = (
+    "predictive_variance",
+    "mutual_information",
+    "reliability_diagram",
+    "highest_mutual_information",
+)
+
+
+def write_uncertainty(tmp_path, samples=40, channels=1):
+    """Write MC passes, predictions, their uncertainty files and a matching subset."""
+    write_passes(tmp_path / "probabilities.npz", samples=samples)
+    with np.load(tmp_path / "probabilities.npz") as stored:
+        y_true = stored["y_true"]
+        deterministic = stored["probabilities"][0]
+    np.savez(tmp_path / "predictions.npz", probabilities=deterministic, y_true=y_true)
+    summarise_uncertainty(
+        tmp_path / "probabilities.npz",
+        tmp_path / "predictions.npz",
+        "ex6",
+        42,
+        tmp_path / "per_sample.csv",
+        tmp_path / "summary.json",
+    )
+    images = np.random.default_rng(3).integers(0, 256, (samples, 8, 8, channels), dtype=np.uint8)
+    np.savez(tmp_path / "subset.npz", x_test=images, y_test=y_true)
+
+
+def draw_mc(tmp_path, folder):
+    outputs = {name: tmp_path / folder / f"{name}.png" for name in MC_FIGURES}
+    draw_mc_figures(
+        tmp_path / "per_sample.csv", tmp_path / "summary.json", tmp_path / "subset.npz", outputs, "ex6"
+    )
+    return outputs
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_mc_figures_are_png_and_identical_on_redraw(tmp_path, channels):
+    write_uncertainty(tmp_path, channels=channels)
+    first = draw_mc(tmp_path, "first")
+    second = draw_mc(tmp_path, "second")
+    for name in MC_FIGURES:
+        data = first[name].read_bytes()
+        assert data.startswith(PNG_SIGNATURE), name
+        assert len(data) > 5_000, name
+        assert data == second[name].read_bytes(), name
+
+
+def test_mc_figures_reject_other_subset(tmp_path):
+    write_uncertainty(tmp_path)
+    with np.load(tmp_path / "subset.npz") as stored:
+        images, labels = stored["x_test"], stored["y_test"]
+    np.savez(tmp_path / "subset.npz", x_test=images, y_test=(labels + 1) % 10)
+    with pytest.raises(ValueError, match="differ from the y_true column"):
+        draw_mc(tmp_path, "figures")
+    assert not (tmp_path / "figures" / "predictive_variance.png").exists()
+
+
 @pytest.mark.parametrize(
     "module",
     [
         "dl_exercises.uncertainty",
+        "dl_exercises.uncertainty_summary",
+        "dl_exercises.calibration",
+        "dl_exercises.statistics",
+        "dl_exercises.provenance",
         "dl_exercises.figures",
         "dl_exercises.answers",
         "dl_exercises.report",

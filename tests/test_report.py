@@ -1,4 +1,4 @@
-"""Tests of the HTML report: answers, embedded figures, labels, escaping."""
+"""Tests of the HTML report: answers, intervals, configuration, uncertainty, provenance."""
 
 import base64
 import json
@@ -6,19 +6,35 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dl_exercises.answers import gather_answers
-from dl_exercises.report import group_figures, render_report
-from synthetic_results import REPOSITORY, write_inputs
+from dl_exercises.report import configuration_rows, group_figures, render_report
+from synthetic_results import (
+    REPOSITORY,
+    write_benchmarks,
+    write_inputs,
+    write_uncertainty_summaries,
+)
 
 TEMPLATE = REPOSITORY / "report" / "report.html.j2"
+SPECIFICATION = REPOSITORY / "report" / "specification_defaults.yaml"
+CONFIG_SHA256 = "0123456789abcdef" * 4
+MC_NAMES = [
+    "confusion_matrix",
+    "loss_curves",
+    "predictive_variance",
+    "mutual_information",
+    "reliability_diagram",
+    "highest_mutual_information",
+]
 FIGURE_NAMES = {
     "ex1": ["confusion_matrix", "loss_curves"],
     "ex2": ["confusion_matrix", "loss_curves"],
-    "ex3": ["confusion_matrix", "loss_curves", "predictive_variance"],
+    "ex3": MC_NAMES,
     "ex4": ["confusion_matrix", "loss_curves"],
     "ex5": ["confusion_matrix", "loss_curves"],
-    "ex6": ["confusion_matrix", "loss_curves", "predictive_variance"],
+    "ex6": MC_NAMES,
 }
 
 
@@ -40,8 +56,14 @@ def write_figures(root, seeds):
     return paths
 
 
-def render(tmp_path, title="Deep-learning exercises", weights="none", html_name="report.html"):
-    inputs = write_inputs(tmp_path, weights=weights)
+def render(
+    tmp_path,
+    title="Deep-learning exercises",
+    weights="none",
+    html_name="report.html",
+    exercises=None,
+):
+    inputs = write_inputs(tmp_path, weights=weights, exercises=exercises)
     gather_answers(**inputs)
     figures = write_figures(tmp_path, inputs["seeds"])
     html_path = tmp_path / "results" / html_name
@@ -53,10 +75,23 @@ def render(tmp_path, title="Deep-learning exercises", weights="none", html_name=
         inputs["exercises"],
         inputs["seeds"],
         html_path,
+        uncertainty_paths=write_uncertainty_summaries(tmp_path, inputs["exercises"], inputs["seeds"]),
+        benchmark_paths=write_benchmarks(tmp_path),
+        specification_path=SPECIFICATION,
+        run_settings={
+            "threads": 2,
+            "weights": {"mobilenet_v2": weights},
+            "config_sha256": CONFIG_SHA256,
+        },
     )
     with open(inputs["json_path"], encoding="utf-8") as handle:
         answers = json.load(handle)["answers"]
     return html_path.read_text(encoding="utf-8"), answers, figures
+
+
+def exercise_html(html, name):
+    start = html.index(f'<section class="exercise" id="{name}">')
+    return html[start : html.index("</section>", start)]
 
 
 def summary_row(html, question):
@@ -106,7 +141,7 @@ def test_report_shows_caveats(report):
 
 def test_report_embeds_every_figure(report):
     html, _, figures = report
-    assert len(figures) == 28
+    assert len(figures) == 2 * (4 * 2 + 2 * 6)
     for path in figures:
         encoded = base64.b64encode(Path(path).read_bytes()).decode("ascii")
         assert f'src="data:image/png;base64,{encoded}"' in html
@@ -157,3 +192,99 @@ def test_report_lists_first_seed_first(report):
     section = html[html.index('<section class="exercise" id="ex1">') :]
     assert section.index("ex1, seed 42") < section.index("ex1, seed 7")
     assert section.index("evaluation, seed 42") < section.index("evaluation, seed 7")
+
+
+def test_report_shows_intervals_and_seed_spread(report):
+    html, answers, _ = report
+    rows = {row["question"]: row for row in answers}
+    cells = summary_row(html, "1.1")
+    interval = rows["1.1"]["interval"]
+    assert f"[{interval['low']:.3f}, {interval['high']:.3f}]" in cells
+    spread = rows["1.1"]["across_seeds"]
+    assert spread["n"] == 2
+    low, high = spread["t_interval"]
+    assert f"95% t-interval [{low:.3f}, {high:.3f}] (n=2)" in cells
+    assert f"mean {spread['mean']:.3f}" in cells
+    # Question 6.3 is a variance, not a proportion: it has no Wilson interval.
+    assert rows["6.3"]["interval"] is None
+    assert "n/a" in summary_row(html, "6.3")
+
+
+def test_report_highlights_changed_configuration(tmp_path):
+    exercises = yaml.safe_load(SPECIFICATION.read_text())["exercises"]
+    exercises["ex6"]["training"]["epochs"] = 3
+    html, _, _ = render(tmp_path, exercises=exercises)
+    section = exercise_html(html, "ex6")
+    assert re.search(
+        r'<tr class="differs"><th scope="row">training.epochs</th><td>3</td><td>15</td></tr>',
+        section,
+    )
+    assert section.count('class="differs"') == 1
+    assert 'class="differs"' not in exercise_html(html, "ex5")
+
+
+def test_report_default_configuration_not_highlighted(report):
+    html, _, _ = report
+    for name in FIGURE_NAMES:
+        assert 'class="differs"' not in exercise_html(html, name)
+
+
+def test_configuration_rows_compare_null_blocks():
+    exercises = yaml.safe_load(SPECIFICATION.read_text())["exercises"]
+    exercise = dict(exercises["ex4"], mc_dropout={"passes": 4, "batch_size": 8})
+    rows = {row["key"]: row for row in configuration_rows(exercise, exercises["ex4"])}
+    assert rows["mc_dropout.passes"]["differs"] is True
+    assert rows["mc_dropout.passes"]["default"] == "mc_dropout: null"
+    assert rows["training.epochs"]["differs"] is False
+    without = dict(exercises["ex6"], mc_dropout=None)
+    rows = {row["key"]: row for row in configuration_rows(without, exercises["ex6"])}
+    assert rows["mc_dropout"]["differs"] is True
+    assert rows["mc_dropout"]["default"] == '{"passes": 20, "batch_size": 1024}'
+
+
+def test_report_shows_uncertainty_tables(report):
+    html, _, _ = report
+    section = exercise_html(html, "ex6")
+    for seed in ("42", "7"):
+        assert f"Seed {seed}: 4 passes over 30 test samples" in section
+    for label in (
+        "Accuracy [95% Wilson interval]",
+        "Negative log-likelihood (nats)",
+        "Brier score (0 to 2)",
+        "Expected calibration error",
+        "Mutual information, BALD (nats)",
+        "Variation ratio",
+        "Mean predictive variance",
+    ):
+        assert label in section
+    assert "McNemar&#39;s exact test" in section or "McNemar's exact test" in section
+    assert "exact two-sided p = " in section
+    assert "Uncertainty: deterministic" not in exercise_html(html, "ex1")
+
+
+def test_report_provenance_section(report):
+    html, _, _ = report
+    section = html[html.index('<section id="provenance">') :]
+    assert CONFIG_SHA256 in section
+    assert "git commit" in section
+    assert "threads used by the training jobs" in section
+    assert "2.21.0" in section
+    assert "snakemake" in section
+    # Three benchmark files: seconds to one decimal, "-" entries as n/a.
+    assert "<td>train</td><td>ex1/seed42</td><td class=\"number\">12.3</td>" in section
+    assert "<td>gather_answers</td><td></td><td class=\"number\">1.2</td>" in section
+    assert "<td>fetch_dataset</td><td>mnist</td><td class=\"number\">0.5</td><td class=\"number\">n/a</td>" in section
+    assert "c" * 64 in section
+    # The run's weights (none) differ from the specification (imagenet).
+    assert re.search(r'<tr class="differs"><th scope="row">weights</th>', section)
+
+
+def test_specification_defaults_match_config():
+    with open(REPOSITORY / "config.yaml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    specification = yaml.safe_load(SPECIFICATION.read_text())
+    for key in ("seeds", "weights", "threads", "exercises"):
+        assert specification[key] == config[key], (
+            f"{key} differs between config.yaml and {SPECIFICATION.name}; "
+            "the report compares runs with the latter, so update both together"
+        )

@@ -1,9 +1,19 @@
-"""Tests of the Monte Carlo dropout uncertainty measures (question 6.3)."""
+"""Tests of the Monte Carlo dropout uncertainty measures against hand-computed values."""
 
 import numpy as np
 import pytest
 
-from dl_exercises.uncertainty import mean_predictive_variance, per_sample_variance
+from dl_exercises.uncertainty import (
+    EPSILON,
+    entropy,
+    expected_entropy,
+    mean_predictive_variance,
+    mutual_information,
+    per_sample_variance,
+    predictive_entropy,
+    predictive_mean,
+    variation_ratio,
+)
 
 # 2 passes, 2 samples, 2 classes, indexed [pass, sample, class].
 HAND_PROBABILITIES = np.array(
@@ -69,3 +79,86 @@ def test_identical_passes_give_zero():
 def test_invalid_probabilities_raise(probabilities, message):
     with pytest.raises(ValueError, match=message):
         mean_predictive_variance(probabilities)
+
+
+# Hand-computed values of HAND_PROBABILITIES, natural logarithms.
+# Sample 0: pbar = (0.8, 0.2), H = -(0.8 ln 0.8 + 0.2 ln 0.2) = 0.500402.
+#   Pass entropies: H(0.9, 0.1) = 0.325083, H(0.7, 0.3) = 0.610864; mean 0.467973.
+#   MI = 0.500402 - 0.467973 = 0.032429. Both passes predict class 0: ratio 0.
+# Sample 1: pbar = (0.4, 0.6), H = 0.673012. Pass entropies: H(0.6, 0.4) =
+#   0.673012, H(0.2, 0.8) = 0.500402; mean 0.586707. MI = 0.086305.
+#   The passes predict classes 0 and 1: variation ratio 1 - 1/2 = 0.5.
+HAND_PREDICTIVE_ENTROPY = [0.500402, 0.673012]
+HAND_EXPECTED_ENTROPY = [0.467973, 0.586707]
+HAND_MUTUAL_INFORMATION = [0.032429, 0.086305]
+HAND_VARIATION_RATIO = [0.0, 0.5]
+
+
+def test_predictive_mean_hand_computed():
+    np.testing.assert_allclose(predictive_mean(HAND_PROBABILITIES), [[0.8, 0.2], [0.4, 0.6]], rtol=1e-6)
+
+
+def test_entropies_hand_computed():
+    np.testing.assert_allclose(predictive_entropy(HAND_PROBABILITIES), HAND_PREDICTIVE_ENTROPY, atol=1e-6)
+    np.testing.assert_allclose(expected_entropy(HAND_PROBABILITIES), HAND_EXPECTED_ENTROPY, atol=1e-6)
+
+
+def test_mutual_information_hand_computed():
+    np.testing.assert_allclose(mutual_information(HAND_PROBABILITIES), HAND_MUTUAL_INFORMATION, atol=1e-6)
+
+
+def test_variation_ratio_hand_computed():
+    np.testing.assert_allclose(variation_ratio(HAND_PROBABILITIES), HAND_VARIATION_RATIO)
+
+
+def test_variation_ratio_three_passes_three_classes():
+    # Passes predict 2, 2, 0: the mode (class 2) has 2 of 3 passes, ratio 1/3.
+    probabilities = np.array([[[0.1, 0.2, 0.7]], [[0.2, 0.1, 0.7]], [[0.6, 0.3, 0.1]]])
+    assert variation_ratio(probabilities) == pytest.approx([1 / 3])
+
+
+def test_one_hot_passes_have_zero_uncertainty():
+    # Every pass puts probability 1 on class 2: the entropy terms must be
+    # exactly 0, not NaN from 0 * log(0).
+    probabilities = np.zeros((5, 1, 4))
+    probabilities[:, 0, 2] = 1.0
+    assert predictive_entropy(probabilities)[0] == 0.0
+    assert expected_entropy(probabilities)[0] == 0.0
+    assert mutual_information(probabilities)[0] == 0.0
+    assert variation_ratio(probabilities)[0] == 0.0
+    assert per_sample_variance(probabilities)[0] == 0.0
+
+
+def test_disagreeing_one_hot_passes_have_maximal_information():
+    # Two passes, each certain, of different classes: expected entropy 0,
+    # predictive entropy ln 2, so all of it is mutual information.
+    probabilities = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    assert expected_entropy(probabilities)[0] == 0.0
+    assert predictive_entropy(probabilities)[0] == pytest.approx(np.log(2))
+    assert mutual_information(probabilities)[0] == pytest.approx(np.log(2))
+    assert variation_ratio(probabilities)[0] == 0.5
+    # Each class has values 1 and 0: variance 0.25; mean over 2 classes 0.25.
+    assert per_sample_variance(probabilities)[0] == pytest.approx(0.25)
+
+
+def test_uniform_passes_have_maximal_entropy_no_information():
+    probabilities = np.full((4, 3, 10), 0.1)
+    np.testing.assert_allclose(predictive_entropy(probabilities), np.log(10))
+    np.testing.assert_allclose(expected_entropy(probabilities), np.log(10))
+    np.testing.assert_allclose(mutual_information(probabilities), 0.0, atol=1e-12)
+    assert (mutual_information(probabilities) >= 0).all()
+
+
+def test_single_pass_has_no_information():
+    probabilities = HAND_PROBABILITIES[:1]
+    np.testing.assert_allclose(mutual_information(probabilities), [0.0, 0.0], atol=1e-12)
+    np.testing.assert_array_equal(variation_ratio(probabilities), [0.0, 0.0])
+    np.testing.assert_allclose(
+        predictive_entropy(probabilities), expected_entropy(probabilities), atol=1e-12
+    )
+
+
+def test_entropy_clips_zero_probabilities():
+    assert entropy([0.0, 1.0]) == 0.0
+    assert entropy([0.5, 0.5, 0.0]) == pytest.approx(np.log(2))
+    assert EPSILON == 1e-12

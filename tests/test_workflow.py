@@ -1,6 +1,7 @@
 """The real snakemake command line on a tiny configuration, end to end."""
 
 import json
+import zipfile
 
 import pytest
 
@@ -80,3 +81,26 @@ def test_deleted_report_reruns_only_report(completed_run):
     process = run_snakemake(completed_run)
     assert process.returncode == 0, process.stderr[-4000:]
     assert planned_jobs(completed_run) == {}
+
+
+def test_run_report_shows_uncertainty_and_provenance(completed_run):
+    html = (completed_run / "results" / "report.html").read_text(encoding="utf-8")
+    for exercise in ("ex3", "ex6"):
+        summary = completed_run / "results" / "uncertainty" / exercise / "seed42" / "summary.json"
+        assert json.loads(summary.read_text(encoding="utf-8"))["passes"] == 4
+    assert "McNemar" in html
+    assert "Mutual information, BALD (nats)" in html
+    # The copied workflow is not a git checkout.
+    assert '<th scope="row">git commit</th><td>unknown</td>' in html
+    assert "<td>train</td><td>ex1/seed42</td>" in html
+    # The tiny config changes epochs from the specification's default.
+    assert '<tr class="differs"><th scope="row">training.epochs</th><td>2</td>' in html
+
+
+def test_snakemake_report_zip(completed_run):
+    process = run_snakemake(completed_run, "--report", "report.zip")
+    assert process.returncode == 0, process.stderr[-4000:]
+    with zipfile.ZipFile(completed_run / "report.zip") as archive:
+        names = archive.namelist()
+    for figure in ("confusion_matrix.png", "loss_curves.png", "reliability_diagram.png"):
+        assert any(name.endswith(figure) for name in names), figure
