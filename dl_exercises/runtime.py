@@ -6,6 +6,7 @@ its runtime starts. Importing `tensorflow` or `keras` does not start it.
 """
 
 import logging
+import os
 import platform
 
 LOGGER = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def configure_tensorflow(seed, threads):
     # jobs sharing a GPU must not each reserve its whole memory.
     for gpu in tf.config.list_physical_devices("GPU"):
         tf.config.experimental.set_memory_growth(gpu, True)
+    LOGGER.info("CUDA_VISIBLE_DEVICES=%s", os.environ.get("CUDA_VISIBLE_DEVICES", "(not set)"))
 
     keras.utils.set_random_seed(seed)
     LOGGER.info("TensorFlow configured: seed %d, %d threads, op determinism on", seed, threads)
