@@ -163,7 +163,8 @@ def _describe_folder(dataset, source, staging, location, origin):
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(
             f"the {dataset} files from {origin} cannot be read, so nothing was "
-            f"written: {error} Set datasets.{dataset} to a source with intact files."
+            f"written: {str(error).rstrip('.')}. Set datasets.{dataset} to a "
+            "source with intact files."
         ) from error
     if (staging / ".extracted").exists():
         shutil.rmtree(staging / ".extracted")

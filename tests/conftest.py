@@ -24,7 +24,15 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
-def completed_run(tmp_path_factory, shared_data):
+def synthetic_svhn(tmp_path_factory):
+    """Return a folder with small random SVHN `.mat` files, written once per session."""
+    from workflow_helpers import write_svhn_mat
+
+    return write_svhn_mat(tmp_path_factory.mktemp("svhn-synthetic"), n_train=80, n_test=40)
+
+
+@pytest.fixture(scope="session")
+def completed_run(tmp_path_factory, shared_data, synthetic_svhn):
     """Run the whole tiny workflow once per session; return its working directory.
 
     Tests may read its outputs and plan dry runs on it. A test that changes
@@ -32,7 +40,9 @@ def completed_run(tmp_path_factory, shared_data):
     """
     from workflow_helpers import prepare_tiny_workflow, run_snakemake
 
-    workdir = prepare_tiny_workflow(tmp_path_factory.mktemp("completed-run"), shared_data)
+    workdir = prepare_tiny_workflow(
+        tmp_path_factory.mktemp("completed-run"), shared_data, synthetic_svhn
+    )
     process = run_snakemake(workdir)
     assert process.returncode == 0, process.stderr[-6000:]
     return workdir

@@ -40,33 +40,77 @@ def test_defaults_match_specification(default_config):
     assert exercises["ex6"]["mc_dropout"]["passes"] == 20
 
 
-BAD_VALUES = [
-    (("exercises", "ex7"), {"title": "x"}, "ex7"),
-    (("exercises", "ex1", "training", "epochs"), -1, "-1 is less than the minimum of 1"),
-    (("exercises", "ex3", "model", "dropout", "rate"), 1.0, "1.0 is greater than or equal to the maximum of 1"),
-    (("exercises", "ex1", "training", "optimizer"), "rmsprop", "'rmsprop' is not one of ['adam', 'nadam', 'sgd']"),
-    (("datasets", "mnist", "source"), "ftp", "'ftp' is not one of ['official', 'local']"),
-    (("exercises", "ex6", "mc_dropout", "passes"), 0, "0 is less than the minimum of 1"),
-    (("seeds",), [], "should be non-empty"),
-    (("exercises", "ex1", "n_train"), "1000", "'1000' is not of type 'integer'"),
-]
+# Each row: a bad edit merged over config.yaml, and the texts its error must
+# contain: the offending key and what is allowed.
+BAD_CONFIGS = {
+    "unknown_exercise": (
+        {"exercises": {"ex7": {"title": "x"}}},
+        ["Additional properties are not allowed ('ex7' was unexpected)"],
+    ),
+    "negative_epochs": (
+        {"exercises": {"ex1": {"training": {"epochs": -1}}}},
+        ["-1 is less than the minimum of 1", "['training']['epochs']"],
+    ),
+    "dropout_rate_one": (
+        {"exercises": {"ex3": {"model": {"dropout": {"kind": "alpha", "rate": 1.0}}}}},
+        ["1.0 is greater than or equal to the maximum of 1", "['dropout']['rate']"],
+    ),
+    "unknown_optimizer": (
+        {"exercises": {"ex1": {"training": {"optimizer": "rmsprop"}}}},
+        ["'rmsprop' is not one of ['adam', 'nadam', 'sgd']", "['optimizer']"],
+    ),
+    "subset_too_large": (
+        {"exercises": {"ex1": {"n_train": 60001}}},
+        ["exercises.ex1.n_train is 60001", "use a value from 1 to 60000"],
+    ),
+    "unknown_source": (
+        {"datasets": {"mnist": {"source": "ftp"}}},
+        ["'ftp' is not one of", "['source']"],
+    ),
+    "local_source_without_path": (
+        {"datasets": {"svhn": {"source": "local", "path": None}}},
+        ["None is not of type 'string'", "['svhn']['path']"],
+    ),
+    "zero_mc_passes": (
+        {"exercises": {"ex6": {"mc_dropout": {"passes": 0}}}},
+        ["0 is less than the minimum of 1", "['passes']"],
+    ),
+    "empty_seeds": (
+        {"seeds": []},
+        ["[] should be non-empty", "['seeds']"],
+    ),
+    "wrong_type": (
+        {"exercises": {"ex2": {"n_test": "1000"}}},
+        ["'1000' is not of type 'integer'", "['n_test']"],
+    ),
+    "zero_batch_size": (
+        {"exercises": {"ex2": {"training": {"batch_size": 0}}}},
+        ["0 is less than the minimum of 1", "['batch_size']"],
+    ),
+    "transfer_on_grayscale": (
+        {"exercises": {"ex4": {"dataset": "mnist"}}},
+        ["exercises.ex4.model.architecture is transfer, which needs RGB images", "use cifar10 or svhn"],
+    ),
+    "zero_threads": (
+        {"threads": 0},
+        ["0 is less than the minimum of 1", "['threads']"],
+    ),
+}
 
 
-def set_value(config, keys, value):
-    target = config
-    for key in keys[:-1]:
-        target = target[key]
-    target[keys[-1]] = value
-
-
-@pytest.mark.parametrize(("keys", "value", "message"), BAD_VALUES)
-def test_schema_rejects_bad_value(default_config, keys, value, message):
-    config = copy.deepcopy(default_config)
-    set_value(config, keys, value)
-    with pytest.raises(Exception) as error:
-        validate(config, SCHEMA)
-    assert message in str(error.value)
-    assert keys[-1] in str(error.value)
+@pytest.mark.parametrize("row", sorted(BAD_CONFIGS))
+def test_bad_config_stops_run_before_jobs(tmp_path, row):
+    edit, messages = BAD_CONFIGS[row]
+    copy_workflow(tmp_path)
+    write_config(tmp_path, edit)
+    process = run_snakemake(tmp_path, timeout=300)
+    output = process.stdout + process.stderr
+    assert process.returncode != 0
+    for message in messages:
+        assert message in output
+    assert not (tmp_path / "results").exists()
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "logs").exists()
 
 
 def test_local_source_needs_path(default_config):
@@ -89,15 +133,3 @@ def test_transfer_needs_rgb_dataset(default_config):
     config["exercises"]["ex4"]["dataset"] = "mnist"
     with pytest.raises(ConfigError, match="needs RGB images"):
         check_config(config)
-
-
-def test_bad_config_stops_snakemake_before_jobs(tmp_path):
-    copy_workflow(tmp_path)
-    write_config(tmp_path, {"exercises": {"ex2": {"training": {"batch_size": 0}}}})
-    process = run_snakemake(tmp_path, "--dry-run", timeout=300)
-    assert process.returncode != 0
-    output = process.stdout + process.stderr
-    assert "0 is less than the minimum of 1" in output
-    assert "batch_size" in output
-    assert not (tmp_path / "results").exists()
-    assert not (tmp_path / "data").exists()

@@ -42,9 +42,11 @@ def assert_same_bytes(first, second, relative_paths):
 
 
 @pytest.fixture(scope="module")
-def second_run(tmp_path_factory, shared_data):
+def second_run(tmp_path_factory, shared_data, synthetic_svhn):
     """Run the tiny workflow from scratch in a second folder."""
-    workdir = prepare_tiny_workflow(tmp_path_factory.mktemp("second-run"), shared_data)
+    workdir = prepare_tiny_workflow(
+        tmp_path_factory.mktemp("second-run"), shared_data, synthetic_svhn
+    )
     process = run_snakemake(workdir)
     assert process.returncode == 0, process.stderr[-6000:]
     return workdir
@@ -77,8 +79,8 @@ def wait_for_line(path, text, process, timeout):
     pytest.fail(f"{path} did not show {text!r} within {timeout} s")
 
 
-def test_sigkill_mid_epoch_then_rerun_matches(completed_run, tmp_path, shared_data):
-    workdir = prepare_tiny_workflow(tmp_path, shared_data)
+def test_sigkill_mid_epoch_then_rerun_matches(completed_run, tmp_path, shared_data, synthetic_svhn):
+    workdir = prepare_tiny_workflow(tmp_path, shared_data, synthetic_svhn)
     # A long run of ex1 so that the kill lands inside training.
     (workdir / "slow.yaml").write_text(
         "exercises:\n  ex1:\n    training:\n      epochs: 400\n      early_stopping: null\n",
@@ -104,8 +106,10 @@ def test_sigkill_mid_epoch_then_rerun_matches(completed_run, tmp_path, shared_da
     for name in TRAINING_OUTPUTS:
         assert not (training_folder / name).exists(), name
 
-    # The plain command completes the workflow; Snakemake unlocks the
-    # directory itself because the killed process left its lock behind.
+    # The killed snakemake leaves its directory lock behind; the README's
+    # recovery is `--unlock`, then the plain command.
+    unlocked = run_snakemake(workdir, "--unlock", timeout=300)
+    assert unlocked.returncode == 0, unlocked.stderr[-4000:]
     finished = run_snakemake(workdir)
     if finished.returncode != 0 and "--rerun-incomplete" in finished.stderr:
         finished = run_snakemake(workdir, "--rerun-incomplete")
@@ -114,16 +118,20 @@ def test_sigkill_mid_epoch_then_rerun_matches(completed_run, tmp_path, shared_da
 
 
 def test_failed_job_names_its_log(tmp_path, shared_data):
-    workdir = prepare_tiny_workflow(tmp_path, shared_data)
-    svhn = workdir / "svhn-synthetic"
+    svhn = tmp_path / "svhn-bad-labels"
+    svhn.mkdir()
+    workdir = prepare_tiny_workflow(tmp_path / "run", shared_data, svhn)
     images = np.zeros((32, 32, 3, 80), dtype=np.uint8)
     labels = np.full((80, 1), 11, dtype=np.uint8)
     scipy.io.savemat(svhn / "train_32x32.mat", {"X": images, "y": labels})
+    scipy.io.savemat(svhn / "test_32x32.mat", {"X": images, "y": np.ones((80, 1), np.uint8)})
     target = "data/subsets/svhn/train60_test30.npz"
     process = run_snakemake(workdir, target, timeout=300)
     assert process.returncode != 0
-    log = "logs/extract_subset/svhn/train60_test30.log"
-    assert log in process.stderr + process.stdout
+    # The fetch job reads the files once, so the bad labels stop it there.
+    log = "logs/fetch_dataset/svhn.log"
+    assert f"log: {log} (check log file(s) for error details)" in process.stderr
     log_text = (workdir / log).read_text(encoding="utf-8")
-    assert "11" in log_text
+    assert "has labels from 11 to 11, but SVHN labels must be 1-10" in log_text
+    assert not (workdir / "data/raw/svhn").exists()
     assert not (workdir / target).exists()

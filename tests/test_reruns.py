@@ -17,13 +17,18 @@ def training_chain(exercise, seed="42", mc=False):
     wildcards = f"exercise={exercise}, seed={seed}"
     jobs = {f"train[{wildcards}]", f"figures[{wildcards}]"}
     if mc:
-        jobs |= {f"mc_dropout[{wildcards}]", f"mc_figures[{wildcards}]"}
+        jobs |= mc_chain(exercise, seed)
     return jobs
 
 
 def mc_chain(exercise, seed="42"):
+    """Return the MC dropout, uncertainty and MC figure jobs of one exercise."""
     wildcards = f"exercise={exercise}, seed={seed}"
-    return {f"mc_dropout[{wildcards}]", f"mc_figures[{wildcards}]"}
+    return {
+        f"mc_dropout[{wildcards}]",
+        f"uncertainty[{wildcards}]",
+        f"mc_figures[{wildcards}]",
+    }
 
 
 ALL_TRAINING = (

@@ -5,30 +5,14 @@ import zipfile
 
 import pytest
 
-from workflow_helpers import (
-    copy_workflow,
-    planned_jobs,
-    run_snakemake,
-    tiny_config,
-    write_config,
-    write_svhn_mat,
-)
+from workflow_helpers import planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 QUESTIONS = ["1.1", "2.1", "3.1", "3.2", "4.1", "5.1", "6.1", "6.2", "6.3"]
 
-
-@pytest.fixture(scope="module")
-def completed_run(tmp_path_factory, shared_data):
-    """Run the whole tiny workflow once and return its working directory."""
-    workdir = tmp_path_factory.mktemp("workflow")
-    copy_workflow(workdir)
-    svhn = write_svhn_mat(workdir / "svhn-synthetic", n_train=80, n_test=40)
-    write_config(workdir, tiny_config(shared_data, svhn))
-    process = run_snakemake(workdir)
-    assert process.returncode == 0, process.stderr[-6000:]
-    return workdir
+# `completed_run` (tests/conftest.py) runs the whole tiny workflow once per
+# session; these tests read its outputs.
 
 
 def load_answers(workdir):

@@ -36,7 +36,7 @@ def targets():
 
 
 @pytest.fixture(scope="module")
-def seeds_run(tmp_path_factory, shared_data):
+def seeds_run(tmp_path_factory, shared_data, synthetic_svhn):
     """Run the Monte Carlo targets of exercises 4 and 5 with two seeds."""
     overrides = {
         "seeds": SEEDS,
@@ -45,8 +45,9 @@ def seeds_run(tmp_path_factory, shared_data):
             "ex5": {"n_train": 40, "n_test": 20, "mc_dropout": MC_CONFIG},
         },
     }
-    workdir = prepare_tiny_workflow(tmp_path_factory.mktemp("seeds"), shared_data, overrides)
-    # An option between --configfile and the targets ends the config file list.
+    workdir = prepare_tiny_workflow(
+        tmp_path_factory.mktemp("seeds"), shared_data, synthetic_svhn, overrides
+    )
     process = run_snakemake(workdir, "--show-failed-logs", *targets())
     assert process.returncode == 0, process.stderr[-6000:]
     return workdir

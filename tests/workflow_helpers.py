@@ -90,21 +90,26 @@ def write_config(workdir, overrides):
     return path
 
 
-def prepare_tiny_workflow(workdir, shared_data, overrides=None):
+def prepare_tiny_workflow(workdir, shared_data, svhn_folder, overrides=None):
     """Copy the workflow into `workdir` and write its tiny config; return `workdir`.
 
-    The tiny config reads MNIST and CIFAR-10 from the shared copies and a
-    small synthetic SVHN written into `workdir`.
+    The tiny config reads MNIST and CIFAR-10 from the shared copies and SVHN
+    from `svhn_folder` (see `write_svhn_mat`). Runs that must give identical
+    bytes share one `svhn_folder`, because scipy writes the creation time
+    into every `.mat` file's header.
     """
+    workdir.mkdir(parents=True, exist_ok=True)
     copy_workflow(workdir)
-    svhn = write_svhn_mat(workdir / "svhn-synthetic", n_train=80, n_test=40)
-    write_config(workdir, merge(tiny_config(shared_data, svhn), overrides or {}))
+    write_config(workdir, merge(tiny_config(shared_data, svhn_folder), overrides or {}))
     return workdir
 
 
 def snakemake_command(*arguments, configfiles=("tiny.yaml",)):
-    """Return the snakemake command line for the tiny config (and extra config files)."""
-    return [SNAKEMAKE, "--cores", "2", "--configfile", *configfiles, *arguments]
+    """Return the snakemake command line for the tiny config (and extra config files).
+
+    `--configfile` comes last because it takes every following word as a file.
+    """
+    return [SNAKEMAKE, "--cores", "2", *arguments, "--configfile", *configfiles]
 
 
 def snakemake_environment(workdir):
