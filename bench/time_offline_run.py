@@ -25,36 +25,57 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 PARTS = ("Snakefile", "rules", "scripts", "schemas", "report", "envs", "profiles", "config.yaml")
 
 
-def absolute_offline_config(destination):
-    """Write configs/offline.yaml with its paths made absolute."""
+def absolute_offline_config(destination, overrides=None):
+    """Write configs/offline.yaml with its paths made absolute.
+
+    Args:
+        destination: folder of the written `offline.yaml`.
+        overrides: nested dict merged over the offline config, such as
+            smaller subsets for a quick check; Snakemake merges the result
+            over `config.yaml` key by key.
+    """
     with open(REPOSITORY / "configs" / "offline.yaml", encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
     for source in config["datasets"].values():
         source["path"] = str((REPOSITORY / source["path"]).resolve())
     weights = config["weights"]["mobilenet_v2"]
     config["weights"]["mobilenet_v2"] = str((REPOSITORY / weights).resolve())
+    config = merge(config, overrides or {})
     path = destination / "offline.yaml"
     with open(path, "w", encoding="utf-8") as handle:
         yaml.safe_dump(config, handle)
     return path
 
 
-def slowest_jobs(workdir, count=8):
-    """Return (seconds, job, max RSS in MB) of the slowest jobs, from the benchmark records."""
+def merge(base, overrides):
+    """Return `base` updated recursively with `overrides`."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def job_records(workdir):
+    """Return (seconds, job, max RSS in MB) of every job, slowest first, from the benchmark records."""
     records = []
     for path in (workdir / "benchmarks").rglob("*.tsv"):
         with open(path, encoding="utf-8") as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         name = str(path.relative_to(workdir / "benchmarks").with_suffix(""))
         records.append((float(row["s"]), name, float(row["max_rss"])))
-    return sorted(records, reverse=True)[:count]
+    return sorted(records, reverse=True)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the run folder and print its path")
-    arguments = parser.parse_args()
+def slowest_jobs(workdir, count=8):
+    """Return (seconds, job, max RSS in MB) of the slowest jobs, from the benchmark records."""
+    return job_records(workdir)[:count]
 
+
+def copy_workflow():
+    """Copy the workflow files into a new temporary folder and return its path."""
     workdir = Path(tempfile.mkdtemp(prefix="dl-exercises-bench-"))
     for part in PARTS:
         source = REPOSITORY / part
@@ -62,17 +83,30 @@ def main():
             shutil.copytree(source, workdir / part)
         else:
             shutil.copy2(source, workdir / part)
-    config = absolute_offline_config(workdir)
+    return workdir
 
+
+def run_workflow(workdir, config):
+    """Run `snakemake --cores 4` from scratch in `workdir`; return (command, exit code, seconds)."""
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     command = [snakemake, "--cores", "4", "--configfile", str(config), "--quiet"]
     started = time.perf_counter()
     process = subprocess.run(command, cwd=workdir, check=False)
-    elapsed = time.perf_counter() - started
+    return command, process.returncode, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the run folder and print its path")
+    arguments = parser.parse_args()
+
+    workdir = copy_workflow()
+    config = absolute_offline_config(workdir)
+    command, returncode, elapsed = run_workflow(workdir, config)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"command: {' '.join(command[1:])} (in a fresh copy of the workflow)")
-    print(f"exit code: {process.returncode}")
+    print(f"exit code: {returncode}")
     print(f"wall time: {elapsed:.1f} s")
     print("slowest jobs (s, job, max RSS MB):")
     for seconds, name, rss in slowest_jobs(workdir):
@@ -81,7 +115,7 @@ def main():
         print(f"run folder: {workdir}")
     else:
         shutil.rmtree(workdir)
-    return process.returncode
+    return returncode
 
 
 if __name__ == "__main__":
