@@ -231,33 +231,38 @@ def _plot_metric(axes, history, metric, label):
 
 def predictive_variance_figure(variance, passes, title):
     """Return a histogram of per-sample variance with the mean marked."""
-    figure = Figure(figsize=(6.4, 4.4), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.hist(variance, bins=30, color="tab:blue", edgecolor="white")
-    mean = float(np.mean(variance))
-    axes.axvline(mean, color="tab:red", linestyle="--", label=f"mean {mean:.4f}")
-    axes.set_xlabel(f"Predictive variance across {passes} passes, mean over classes")
-    axes.set_ylabel("Test samples")
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"{title}\nPer-sample predictive variance", fontsize=10)
-    axes.legend()
-    figure.tight_layout()
-    return figure
+    return histogram_figure(
+        variance,
+        color="tab:blue",
+        unit="",
+        xlabel=f"Predictive variance across {passes} passes, mean over classes",
+        title=f"{title}\nPer-sample predictive variance",
+    )
 
 
 def mutual_information_figure(information, passes, title):
     """Return a histogram of per-sample mutual information with the mean marked."""
+    return histogram_figure(
+        information,
+        color="tab:purple",
+        unit=" nats",
+        xlabel=f"Mutual information (BALD) over {passes} passes, nats",
+        title=f"{title}\nPer-sample mutual information",
+    )
+
+
+def histogram_figure(values, color, unit, xlabel, title):
+    """Return a histogram over test samples with the mean as a dashed line."""
     figure = Figure(figsize=(6.4, 4.4), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.hist(information, bins=30, color="tab:purple", edgecolor="white")
-    mean = float(np.mean(information))
-    axes.axvline(mean, color="tab:red", linestyle="--", label=f"mean {mean:.4f} nats")
-    axes.set_xlabel(f"Mutual information (BALD) over {passes} passes, nats")
+    axes.hist(values, bins=30, color=color, edgecolor="white")
+    mean = float(np.mean(values))
+    axes.axvline(mean, color="tab:red", linestyle="--", label=f"mean {mean:.4f}{unit}")
+    axes.set_xlabel(xlabel)
     axes.set_ylabel("Test samples")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"{title}\nPer-sample mutual information", fontsize=10)
+    axes.set_title(title, fontsize=10)
     axes.legend()
     figure.tight_layout()
     return figure
