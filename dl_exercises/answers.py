@@ -370,12 +370,12 @@ def _run_records(runs, name):
 def write_answers_csv(answers, path):
     """Write the answer rows as CSV, atomically.
 
-    Caveats are joined by "; ", and the interval and across-seed summary
-    become the flat columns interval_* and seeds_*.
+    Caveats, each a full sentence, are joined by a space. The interval and
+    the across-seed summary become the flat columns interval_* and seeds_*.
     """
     rows = [dict(row, **_interval_columns(row)) for row in answers]
     table = pd.DataFrame(rows, columns=CSV_COLUMNS)
-    table["caveats"] = table["caveats"].map("; ".join)
+    table["caveats"] = table["caveats"].map(" ".join)
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
 

@@ -27,6 +27,27 @@ def check_config(config):
         _check_subset_sizes(name, exercise, config["datasets"][exercise["dataset"]])
         _check_architecture(name, exercise)
         _check_validation(name, exercise)
+        _check_mc_dropout(name, exercise)
+    _check_weights(config["weights"]["mobilenet_v2"])
+
+
+def _check_mc_dropout(name, exercise):
+    if exercise.get("mc_dropout") and not exercise["model"].get("dropout"):
+        raise ConfigError(
+            f"exercises.{name}.mc_dropout is set, but exercises.{name}.model.dropout "
+            "is null, so the model has no dropout layer to keep active; set "
+            f"exercises.{name}.model.dropout or set exercises.{name}.mc_dropout to null."
+        )
+
+
+def _check_weights(weights):
+    # Only the form is checked here: the file itself is checked by the
+    # fetch_weights job, on the host that runs the download rules.
+    if weights not in ("imagenet", "none") and not weights.endswith(".h5"):
+        raise ConfigError(
+            f"weights.mobilenet_v2 is {weights!r}; use imagenet, none, or the path "
+            "of the MobileNetV2 no-top .h5 weights file."
+        )
 
 
 def _check_subset_sizes(name, exercise, source):

@@ -42,7 +42,9 @@ def draw_training_figures(
         title: the exercise title, shown above each figure.
     """
     started = time.perf_counter()
-    logger.info("drawing figures from %s and %s", history_path, predictions_path)
+    logger.info(
+        "drawing figures titled %r from %s and %s", title, history_path, predictions_path
+    )
 
     arrays = load_arrays(
         predictions_path, {"probabilities": ("float32", 2), "y_true": ("uint8", 1)}

@@ -51,7 +51,7 @@ def fetch_weights(weights, weights_path, manifest_path, cache_dir=None, download
         source = _keras_cached_weights(origin, cache_dir, download_options or {})
     else:
         source, origin = _local_weights(weights), str(Path(weights).resolve())
-    check_hdf5(source)
+    check_mobilenet_v2_file(source, fix=PATH_FIX if weights != "imagenet" else CACHE_FIX)
 
     with atomic_path(weights_path) as temporary:
         shutil.copyfile(source, temporary)
@@ -70,6 +70,15 @@ def fetch_weights(weights, weights_path, manifest_path, cache_dir=None, download
         time.monotonic() - started,
     )
     return manifest
+
+
+# Layers that the no-top MobileNetV2 weights file must contain.
+MOBILENET_V2_LAYERS = ("Conv1", "out_relu")
+PATH_FIX = (
+    f"Set weights.mobilenet_v2 to the MobileNetV2 no-top .h5 file (such as "
+    f"{KERAS_WEIGHTS_FILE}), imagenet or none."
+)
+CACHE_FIX = "Delete the damaged copy in the Keras cache, and it is downloaded again."
 
 
 def _keras_cached_weights(url, cache_dir, download_options):
@@ -109,7 +118,7 @@ def _local_weights(weights):
     return path
 
 
-def check_hdf5(path):
+def check_hdf5(path, fix=None):
     """Raise ValueError unless h5py can open `path` as an HDF5 file."""
     try:
         with h5py.File(path, "r"):
@@ -117,6 +126,26 @@ def check_hdf5(path):
     except OSError as error:
         raise ValueError(
             f"{path} is not a readable HDF5 file ({error}). MobileNetV2 weights must "
-            f"be the Keras .h5 file, such as {KERAS_WEIGHTS_FILE}. Delete a damaged "
-            "copy in the Keras cache, and it is downloaded again."
+            f"be the Keras .h5 file, such as {KERAS_WEIGHTS_FILE}. {fix or CACHE_FIX}"
         ) from error
+
+
+def check_mobilenet_v2_file(path, fix):
+    """Raise ValueError unless `path` is a Keras HDF5 file of MobileNetV2's layers.
+
+    Keras' legacy weights files list their layers in the `layer_names`
+    attribute; the no-top MobileNetV2 file starts its layers with `Conv1` and
+    ends them with `out_relu`.
+    """
+    check_hdf5(path, fix)
+    with h5py.File(path, "r") as weights_file:
+        names = [
+            name.decode() if isinstance(name, bytes) else str(name)
+            for name in weights_file.attrs.get("layer_names", [])
+        ]
+    missing = [layer for layer in MOBILENET_V2_LAYERS if layer not in names]
+    if missing:
+        raise ValueError(
+            f"{path} is an HDF5 file but not MobileNetV2 no-top weights: it has "
+            f"{len(names)} layers and lacks {', '.join(missing)}. {fix}"
+        )

@@ -97,8 +97,11 @@ def download_targets():
 
 
 def exercise_title(wildcards):
-    """Return the title of the exercise named by the wildcards."""
-    return exercise_config(wildcards)["title"]
+    """Return the exercise's title for its figures, marked when its data is a stand-in."""
+    exercise = exercise_config(wildcards)
+    if config["datasets"][exercise["dataset"]]["stand_in"]:
+        return f"{exercise['title']} [STAND-IN data, not {exercise['dataset']}]"
+    return exercise["title"]
 
 
 def figure_outputs(name, seed):

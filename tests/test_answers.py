@@ -103,7 +103,7 @@ def test_csv_matches_json(tmp_path):
         assert csv_row["data_source"] == row["data_source"]
         assert csv_row["stand_in"] == row["stand_in"]
         assert csv_row["seed"] == row["seed"]
-        assert csv_row["caveats"] == "; ".join(row["caveats"])
+        assert csv_row["caveats"] == " ".join(row["caveats"])
 
 
 def test_provenance_records_manifests(tmp_path):

@@ -91,6 +91,14 @@ BAD_CONFIGS = {
         {"exercises": {"ex4": {"dataset": "mnist"}}},
         ["exercises.ex4.model.architecture is transfer, which needs RGB images", "use cifar10 or svhn"],
     ),
+    "misspelled_weights": (
+        {"weights": {"mobilenet_v2": "imagnet"}},
+        ["weights.mobilenet_v2 is 'imagnet'; use imagenet, none, or the path"],
+    ),
+    "mc_dropout_without_dropout": (
+        {"exercises": {"ex1": {"mc_dropout": {"passes": 5, "batch_size": 64}}}},
+        ["exercises.ex1.mc_dropout is set, but exercises.ex1.model.dropout is null"],
+    ),
     "zero_threads": (
         {"threads": 0},
         ["0 is less than the minimum of 1", "['threads']"],

@@ -2,6 +2,7 @@
 
 import shutil
 
+import h5py
 import pytest
 
 from dl_exercises.files import read_json
@@ -55,9 +56,24 @@ def test_weights_not_hdf5(tmp_path):
     path = tmp_path / "weights.h5"
     path.write_text("not HDF5")
 
-    with pytest.raises(ValueError, match="is not a readable HDF5 file"):
+    with pytest.raises(ValueError, match="is not a readable HDF5 file") as error:
         fetch_weights(str(path), tmp_path / "out.h5", tmp_path / "out.json")
+    assert "Set weights.mobilenet_v2 to the MobileNetV2 no-top .h5 file" in str(error.value)
+    assert "Keras cache" not in str(error.value)
     assert not (tmp_path / "out.h5").exists()
+
+
+def test_weights_hdf5_of_another_model(tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as weights_file:
+        weights_file.attrs["layer_names"] = [b"dense", b"dense_1"]
+
+    with pytest.raises(ValueError, match="not MobileNetV2 no-top weights") as error:
+        fetch_weights(str(path), tmp_path / "out.h5", tmp_path / "out.json")
+    assert "has 2 layers and lacks Conv1, out_relu" in str(error.value)
+    assert "Set weights.mobilenet_v2" in str(error.value)
+    assert not (tmp_path / "out.h5").exists()
+    assert not (tmp_path / "out.json").exists()
 
 
 def test_weights_missing_path(tmp_path):

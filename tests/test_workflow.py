@@ -88,3 +88,11 @@ def test_snakemake_report_zip(completed_run):
         names = archive.namelist()
     for figure in ("confusion_matrix.png", "loss_curves.png", "reliability_diagram.png"):
         assert any(name.endswith(figure) for name in names), figure
+
+
+def test_stand_in_figures_say_so_in_title(completed_run):
+    for exercise in ("ex5", "ex6"):
+        log = (completed_run / f"logs/figures/{exercise}/seed42.log").read_text(encoding="utf-8")
+        assert "[STAND-IN data, not svhn]" in log
+    log = (completed_run / "logs/figures/ex1/seed42.log").read_text(encoding="utf-8")
+    assert "STAND-IN" not in log
