@@ -29,7 +29,12 @@ HIGHEST_MI_IMAGES = 8
 
 
 def draw_training_figures(
-    history_path, predictions_path, confusion_matrix_path, loss_curves_path, title
+    history_path,
+    predictions_path,
+    confusion_matrix_path,
+    loss_curves_path,
+    title,
+    validation_label="validation",
 ):
     """Draw the confusion matrix and the loss curves of one trained model.
 
@@ -40,6 +45,8 @@ def draw_training_figures(
             classes) and y_true uint8 (samples,).
         confusion_matrix_path, loss_curves_path: PNG files to write.
         title: the exercise title, shown above each figure.
+        validation_label: legend of the val_* curves, which name the test
+            subset when it served as validation data.
     """
     started = time.perf_counter()
     logger.info(
@@ -54,7 +61,7 @@ def draw_training_figures(
     save_figure(confusion_matrix_figure(counts, title), confusion_matrix_path)
 
     history = read_history(history_path)
-    save_figure(loss_curves_figure(history, title), loss_curves_path)
+    save_figure(loss_curves_figure(history, title, validation_label), loss_curves_path)
     logger.info(
         "wrote %s and %s in %.1f s",
         confusion_matrix_path,
@@ -203,19 +210,19 @@ def confusion_matrix_figure(counts, title):
     return figure
 
 
-def loss_curves_figure(history, title):
+def loss_curves_figure(history, title, validation_label="validation"):
     """Return a figure of loss (left) and accuracy (right) per epoch."""
     figure = Figure(figsize=(10, 4), dpi=DPI)
     FigureCanvasAgg(figure)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    _plot_metric(loss_axes, history, "loss", "Loss (cross-entropy)")
-    _plot_metric(accuracy_axes, history, "accuracy", "Accuracy")
+    _plot_metric(loss_axes, history, "loss", "Loss (cross-entropy)", validation_label)
+    _plot_metric(accuracy_axes, history, "accuracy", "Accuracy", validation_label)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def _plot_metric(axes, history, metric, label):
+def _plot_metric(axes, history, metric, label, validation_label):
     """Plot the training and, when present, validation curve of `metric`."""
     if metric not in history.columns:
         axes.set_axis_off()
@@ -223,7 +230,7 @@ def _plot_metric(axes, history, metric, label):
         return
     axes.plot(history["epoch"], history[metric], marker="o", label="training")
     if f"val_{metric}" in history.columns:
-        axes.plot(history["epoch"], history[f"val_{metric}"], marker="s", label="validation")
+        axes.plot(history["epoch"], history[f"val_{metric}"], marker="s", label=validation_label)
     axes.set_xlabel("Epoch")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel(label)

@@ -96,6 +96,13 @@ def download_targets():
     return targets
 
 
+def validation_label(wildcards):
+    """Return the legend of the validation curves: the test subset when it served."""
+    if training_params(wildcards)["validation"] == "test_as_validation":
+        return "test subset (validation data)"
+    return "validation"
+
+
 def exercise_title(wildcards):
     """Return the exercise's title for its figures, marked when its data is a stand-in."""
     exercise = exercise_config(wildcards)

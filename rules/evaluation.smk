@@ -51,6 +51,7 @@ rule figures:
         "../envs/workflow.yaml"
     params:
         title=exercise_title,
+        validation_label=validation_label,
     script:
         "../scripts/figures.py"
 

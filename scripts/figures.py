@@ -12,4 +12,5 @@ draw_training_figures(
     confusion_matrix_path=snakemake.output.confusion_matrix,
     loss_curves_path=snakemake.output.loss_curves,
     title=snakemake.params.title,
+    validation_label=snakemake.params.validation_label,
 )

@@ -12,6 +12,7 @@ from dl_exercises.figures import (
     draw_mc_figures,
     draw_predictive_variance,
     draw_training_figures,
+    loss_curves_figure,
 )
 from dl_exercises.uncertainty_summary import summarise_uncertainty
 
@@ -89,6 +90,22 @@ def test_training_figures_identical_on_redraw(tmp_path):
 def test_loss_curves_without_validation(tmp_path):
     _, loss_curves = draw_training(tmp_path, "figures", validation=False)
     assert loss_curves.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_loss_curves_name_test_subset(tmp_path):
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "loss": [1.0, 0.5],
+            "accuracy": [0.5, 0.7],
+            "val_loss": [1.1, 0.6],
+            "val_accuracy": [0.4, 0.6],
+        }
+    )
+    figure = loss_curves_figure(history, "ex5", "test subset (validation data)")
+    for axes in figure.axes:
+        labels = [text.get_text() for text in axes.get_legend().get_texts()]
+        assert labels == ["training", "test subset (validation data)"]
 
 
 def test_predictive_variance_identical_on_redraw(tmp_path):
