@@ -8,7 +8,7 @@ def log_to_file(path):
     """Send the root logger's records, warnings and uncaught errors to `path`.
 
     Rule scripts call this first, with `snakemake.log[0]`, so that a failed
-    job's log holds the error that stopped it.
+    job's log contains the error that stopped it.
     """
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(

@@ -16,7 +16,7 @@ import yaml
 
 from dl_exercises.answers import data_source_label
 from dl_exercises.files import read_json, write_text
-from dl_exercises.report_format import flatten, format_value, metric_text, seed_order
+from dl_exercises.report_format import flatten, format_value, leaves, metric_text, seed_order
 from dl_exercises.report_provenance import (
     provenance_section,
     run_rows,
@@ -293,16 +293,16 @@ def configuration_rows(exercise, default=None):
         is null in the specification, or a null block that the
         specification sets, is compared with that whole block.
     """
-    leaves = [
+    settings = [
         ("dataset", exercise["dataset"]),
         ("n_train", exercise["n_train"]),
         ("n_test", exercise["n_test"]),
     ]
     for block in CONFIGURATION_BLOCKS:
-        leaves.extend(_leaves({block: exercise.get(block)}))
+        settings.extend(leaves({block: exercise.get(block)}))
 
     rows = []
-    for key, value in leaves:
+    for key, value in settings:
         found, default_key, default_value = _specification_value(default, key)
         rows.append(
             {
@@ -338,13 +338,3 @@ def _specification_value(default, key):
             return False, key, None
         node = node[part]
     return True, key, node
-
-
-def _leaves(value, prefix=""):
-    """Return (dotted key, raw value) pairs of the leaves of a nested mapping."""
-    if isinstance(value, dict) and value:
-        leaves = []
-        for key, item in value.items():
-            leaves.extend(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
-        return leaves
-    return [(prefix, value)]

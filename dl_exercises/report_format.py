@@ -9,14 +9,19 @@ def seed_order(by_seed, seeds):
     return configured + sorted(set(by_seed) - set(configured), key=int)
 
 
-def flatten(value, prefix=""):
-    """Return (dotted key, text) rows of a nested mapping, leaves formatted as YAML-like text."""
+def leaves(value, prefix=""):
+    """Return (dotted key, raw value) pairs of the leaves of a nested mapping."""
     if isinstance(value, dict) and value:
-        rows = []
+        pairs = []
         for key, item in value.items():
-            rows.extend(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return rows
-    return [(prefix, format_value(value))]
+            pairs.extend(leaves(item, f"{prefix}.{key}" if prefix else str(key)))
+        return pairs
+    return [(prefix, value)]
+
+
+def flatten(value, prefix=""):
+    """Return (dotted key, text) rows of a nested mapping, leaves formatted by `format_value`."""
+    return [(key, format_value(leaf)) for key, leaf in leaves(value, prefix)]
 
 
 def format_value(value):

@@ -78,7 +78,7 @@ def assert_one_cache_entry_per_file(keras_home, mirror):
         assert sha256_file(folder / name) == sha256_file(mirror.folder / name)
 
 
-def test_same_directory_second_run_refused(shared_data, mirror, tmp_path):
+def test_same_directory_second_run_rejected(shared_data, mirror, tmp_path):
     workdir = tmp_path / "run"
     prepare_workdir(workdir, shared_data, mirror)
     keras_home = tmp_path / "keras"
@@ -90,9 +90,9 @@ def test_same_directory_second_run_refused(shared_data, mirror, tmp_path):
     # with Snakemake's lock error before running any job. A run that starts
     # after the first one finished finds nothing to do.
     succeeded = [output for code, output in results if code == 0]
-    refused = [output for code, output in results if code != 0]
+    rejected = [output for code, output in results if code != 0]
     assert len(succeeded) >= 1, results
-    for output in refused:
+    for output in rejected:
         assert LOCK_MESSAGE in output
     assert_valid_subset(workdir)
     assert_one_cache_entry_per_file(keras_home, mirror)
