@@ -1,6 +1,7 @@
 """The real snakemake command line on a tiny configuration, end to end."""
 
 import json
+import re
 import zipfile
 
 import pytest
@@ -96,3 +97,49 @@ def test_stand_in_figures_say_so_in_title(completed_run):
         assert "[STAND-IN data, not svhn]" in log
     log = (completed_run / "logs/figures/ex1/seed42.log").read_text(encoding="utf-8")
     assert "STAND-IN" not in log
+
+
+TENSORFLOW_RULES = {"extract_features", "train", "mc_dropout"}
+
+
+def max_concurrent_tensorflow_jobs(snakemake_log):
+    """Return the largest number of TensorFlow jobs that ran at once in a Snakemake log."""
+    running = set()
+    maximum = 0
+    rule = None
+    for line in snakemake_log.splitlines():
+        line = line.strip()
+        started = re.match(r"^(?:local)?rule (\w+):$", line)
+        if started:
+            rule = started.group(1)
+            continue
+        job = re.match(r"^jobid: (\d+)$", line)
+        if job and rule in TENSORFLOW_RULES:
+            running.add(job.group(1))
+            maximum = max(maximum, len(running))
+        finished = re.match(r"^Finished jobid: (\d+)", line)
+        if finished:
+            running.discard(finished.group(1))
+    return maximum
+
+
+def test_two_tensorflow_jobs_run_concurrently(completed_run):
+    # profiles/default allows gpu=2; the byte-identity test in
+    # test_recovery.py compares two such runs.
+    logs = sorted((completed_run / ".snakemake" / "log").glob("*.snakemake.log"))
+    first_run = logs[0].read_text(encoding="utf-8")
+    assert "Finished jobid" in first_run
+    assert max_concurrent_tensorflow_jobs(first_run) == 2
+
+
+def test_concurrency_count_serial_and_parallel():
+    def block(rule, job):
+        return f"[Fri Dec  4 22:29:08 2026]\nlocalrule {rule}:\n    jobid: {job}\n"
+
+    def finished(job):
+        return f"[Fri Dec  4 22:29:26 2026]\nFinished jobid: {job} (Rule: x)\n"
+
+    serial = block("train", 1) + finished(1) + block("mc_dropout", 2) + finished(2)
+    parallel = block("train", 1) + block("figures", 3) + block("train", 2) + finished(1)
+    assert max_concurrent_tensorflow_jobs(serial) == 1
+    assert max_concurrent_tensorflow_jobs(parallel) == 2
