@@ -17,6 +17,7 @@ rule fetch_dataset:
         "logs/fetch_dataset/{dataset}.log",
     benchmark:
         "benchmarks/fetch_dataset/{dataset}.tsv"
+    priority: 3
     conda:
         "../envs/workflow.yaml"
     params:
@@ -35,6 +36,7 @@ rule extract_subset:
         "logs/extract_subset/{dataset}/train{n_train}_test{n_test}.log",
     benchmark:
         "benchmarks/extract_subset/{dataset}/train{n_train}_test{n_test}.tsv"
+    priority: 3
     conda:
         "../envs/workflow.yaml"
     script:
@@ -49,6 +51,7 @@ rule fetch_weights:
         "logs/fetch_weights/mobilenet_v2.log",
     benchmark:
         "benchmarks/fetch_weights/mobilenet_v2.tsv"
+    priority: 3
     conda:
         "../envs/workflow.yaml"
     params:

@@ -14,6 +14,7 @@ rule mc_dropout:
         "logs/mc_dropout/{exercise}/seed{seed}.log",
     benchmark:
         "benchmarks/mc_dropout/{exercise}/seed{seed}.tsv"
+    priority: 1
     conda:
         "../envs/workflow.yaml"
     threads: config["threads"]

@@ -11,6 +11,7 @@ rule extract_features:
         "logs/extract_features/{exercise}.log",
     benchmark:
         "benchmarks/extract_features/{exercise}.tsv"
+    priority: 2
     conda:
         "../envs/workflow.yaml"
     threads: config["threads"]
