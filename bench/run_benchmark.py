@@ -2,7 +2,8 @@
 
 Runs (a) the plain scripts under bench/baseline/, one per exercise, one
 after the other, and (b) `snakemake --cores 4` from scratch on the offline
-sources, then a no-op re-run. Prints each exercise's wall time, the totals
+sources, then a no-op re-run, then exercise 4's jobs alone from scratch in
+another folder. Prints each exercise's wall time, the totals
 and the ratio (b)/(a), the peak memory of every job and script, and the
 exercise 4 backbone throughput beside the FLOP-based limit of this CPU.
 
@@ -33,6 +34,12 @@ import time_offline_run  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6")
 MC_EXERCISES = ("ex3", "ex6")
+# Exercise 4's figures: building them runs every job of exercise 4 and no
+# job of another exercise, like the baseline script ex4.py.
+EX4_TARGETS = (
+    "results/figures/ex4/seed42/confusion_matrix.png",
+    "results/figures/ex4/seed42/loss_curves.png",
+)
 
 # Tiny settings for `--smoke`: the same options for the baseline scripts and
 # the workflow's config.
@@ -175,8 +182,38 @@ def time_noop_runs(workdir, config, repeats):
     return times
 
 
-def print_results(baseline, records, workflow_s, noop_times, backbone, smoke):
-    """Print the comparison, one `name: value` figure per line."""
+def time_exercise4_alone(overrides):
+    """Build exercise 4's figures from scratch in a fresh copy.
+
+    Returns:
+        `(seconds, backbone)`: the wall time and the `(images, seconds)` of
+        the backbone passes, which here run with no other job beside them.
+    """
+    workdir = time_offline_run.copy_workflow()
+    try:
+        config = time_offline_run.absolute_offline_config(workdir, overrides)
+        command, returncode, seconds = time_offline_run.run_workflow(workdir, config, EX4_TARGETS)
+        if returncode != 0:
+            sys.exit(f"{' '.join(command)} failed with exit code {returncode} in {workdir}")
+        jobs = {job for _, job, _ in time_offline_run.job_records(workdir)}
+        others = {job for job in jobs if job_exercise(job) not in ("ex4", "shared")}
+        if others:
+            sys.exit(f"building exercise 4's figures also ran {sorted(others)}")
+        backbone = workflow_backbone_rate(workdir)
+    finally:
+        shutil.rmtree(workdir)
+    print(f"workflow, exercise 4 alone: {seconds:.1f} s", flush=True)
+    return seconds, backbone
+
+
+def print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone, smoke):
+    """Print the comparison, one `name: value` figure per line.
+
+    Args:
+        backbone: `(images, seconds)` of the whole run's backbone passes.
+        ex4_alone: `(seconds, backbone)` of exercise 4 run alone.
+    """
+    ex4_alone_s, alone_backbone = ex4_alone
     workflow_by_exercise = {name: 0.0 for name in (*EXERCISES, "shared")}
     for seconds, job, _ in records:
         workflow_by_exercise[job_exercise(job)] += seconds
@@ -195,6 +232,8 @@ def print_results(baseline, records, workflow_s, noop_times, backbone, smoke):
     print(f"workflow job-seconds (s): {sum(seconds for seconds, _, _ in records):.1f}")
     print(f"ratio workflow/baseline: {workflow_s / baseline_total:.3f}")
     print(f"exercise 4 speed-up: {baseline['ex4']['wall_s'] / workflow_by_exercise['ex4']:.2f}")
+    print(f"exercise 4 alone, workflow from scratch (s): {ex4_alone_s:.1f}")
+    print(f"exercise 4 speed-up, alone: {baseline['ex4']['wall_s'] / ex4_alone_s:.2f}")
     print(f"no-op re-run median (s): {statistics.median(noop_times):.2f}")
 
     print("\n== peak memory (MB) ==")
@@ -216,6 +255,9 @@ def print_results(baseline, records, workflow_s, noop_times, backbone, smoke):
     print(f"baseline backbone in fit (images/s): {baseline_rate:.1f}")
     print(f"workflow backbone in extract_features (images/s): {images / seconds:.1f}")
     print(f"workflow backbone fraction of limit: {images / seconds / limit:.3f}")
+    images, seconds = alone_backbone
+    print(f"workflow backbone, exercise 4 alone (images/s): {images / seconds:.1f}")
+    print(f"workflow backbone fraction of limit, exercise 4 alone: {images / seconds / limit:.3f}")
     if smoke:
         print("\n(smoke mode: tiny subsets; these timings say nothing about performance)")
 
@@ -241,11 +283,11 @@ def main():
         sys.exit(f"{' '.join(command)} failed with exit code {returncode} in {workdir}")
     print(f"workflow: {workflow_s:.1f} s ({' '.join(command[1:])})", flush=True)
     noop_times = time_noop_runs(workdir, config, arguments.noop_repeats)
+    ex4_alone = time_exercise4_alone(overrides)
 
     records = time_offline_run.job_records(workdir)
-    print_results(
-        baseline, records, workflow_s, noop_times, workflow_backbone_rate(workdir), arguments.smoke
-    )
+    backbone = workflow_backbone_rate(workdir)
+    print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone, arguments.smoke)
     print(f"load average at end (1, 5, 15 min): {os.getloadavg()}")
     if arguments.keep:
         print(f"run folder: {workdir}")

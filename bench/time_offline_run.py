@@ -86,10 +86,15 @@ def copy_workflow():
     return workdir
 
 
-def run_workflow(workdir, config):
-    """Run `snakemake --cores 4` from scratch in `workdir`; return (command, exit code, seconds)."""
+def run_workflow(workdir, config, targets=()):
+    """Run `snakemake --cores 4` from scratch in `workdir`; return (command, exit code, seconds).
+
+    Args:
+        targets: files to build; none builds the whole workflow.
+    """
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    command = [snakemake, "--cores", "4", "--configfile", str(config), "--quiet"]
+    # --configfile takes every following word as a file, so targets go first.
+    command = [snakemake, *targets, "--cores", "4", "--quiet", "--configfile", str(config)]
     started = time.perf_counter()
     process = subprocess.run(command, cwd=workdir, check=False)
     return command, process.returncode, time.perf_counter() - started

@@ -20,6 +20,8 @@ FIELDS = [
     "workflow job-seconds (s)",
     "ratio workflow/baseline",
     "exercise 4 speed-up",
+    "exercise 4 alone, workflow from scratch (s)",
+    "exercise 4 speed-up, alone",
     "no-op re-run median (s)",
     "workflow max job RSS (MB)",
     "peak CPU FLOP/s",
@@ -27,6 +29,8 @@ FIELDS = [
     "baseline backbone in fit (images/s)",
     "workflow backbone in extract_features (images/s)",
     "workflow backbone fraction of limit",
+    "workflow backbone, exercise 4 alone (images/s)",
+    "workflow backbone fraction of limit, exercise 4 alone",
 ]
 EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6")
 
