@@ -56,8 +56,19 @@ class Question:
     exercise: str
     source: str  # "evaluation" (evaluation.json) or "mc_dropout" (metrics.json)
     key: str
-    text: str
+    text: str  # "{passes}" is replaced by the Monte Carlo pass count of the run
     decimals: int = 3
+
+    def text_for(self, run=None):
+        """Return the question's text with the pass count that `run` records.
+
+        Args:
+            run: the Monte Carlo metrics document that answers the question,
+                or None when no run does. Without a run, the text reads
+                "the Monte Carlo passes".
+        """
+        passes = None if run is None else run.get("passes")
+        return self.text.format(passes="Monte Carlo" if passes is None else passes)
 
 
 QUESTIONS = (
@@ -81,7 +92,7 @@ QUESTIONS = (
         "mc_dropout",
         "mean_predictive_variance",
         "The average epistemic uncertainty: for each test sample and class, the "
-        "variance of the softmax probability across the 20 passes; mean over the "
+        "variance of the softmax probability across the {passes} passes; mean over the "
         "10 classes; mean over the test samples; reported rounded to three decimals.",
     ),
 )
@@ -173,7 +184,7 @@ def answer_questions(runs, subsets, exercises, seeds, weights):
         if reason:
             logger.warning("question %s has no answer: %s", question.id, reason)
             unanswered.append(
-                {"question": question.id, "question_text": question.text, "reason": reason}
+                {"question": question.id, "question_text": question.text_for(), "reason": reason}
             )
             continue
         exercise = exercises[question.exercise]
@@ -227,7 +238,7 @@ def answer_row(question, exercise, run, evaluation, source, weights, seed):
     validation = evaluation.get("validation", exercise["training"]["validation"])
     return {
         "question": question.id,
-        "question_text": question.text,
+        "question_text": question.text_for(run),
         "exercise": question.exercise,
         "exercise_title": exercise["title"],
         "value": value,

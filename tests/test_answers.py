@@ -145,6 +145,22 @@ def test_mc_dropout_off_leaves_question_unanswered(tmp_path):
     assert "exercises.ex3.mc_dropout is null" in document["unanswered"][0]["reason"]
 
 
+def test_question_text_names_pass_count(tmp_path):
+    exercises = write_inputs(tmp_path / "defaults")["exercises"]
+    exercises["ex6"]["mc_dropout"]["passes"] = 7
+    _, _, rows = gather(tmp_path / "run", exercises=exercises)
+    assert "across the 7 passes;" in rows["6.3"]["question_text"]
+    assert "{passes}" not in rows["6.3"]["question_text"]
+
+
+def test_unanswered_text_names_no_count(tmp_path):
+    exercises = write_inputs(tmp_path / "defaults")["exercises"]
+    exercises["ex6"]["mc_dropout"] = None
+    _, document, _ = gather(tmp_path / "run", exercises=exercises)
+    texts = {row["question"]: row["question_text"] for row in document["unanswered"]}
+    assert "across the Monte Carlo passes;" in texts["6.3"]
+
+
 def test_data_source_label_not_official():
     source = dict(SOURCES["mnist"], matches_official=False)
     assert data_source_label(source) == "MNIST, local copy of /data/mnist (not the official files)"
