@@ -6,9 +6,9 @@ extract_features job) over exercise 4's 2000 + 500 CIFAR-10 images at
 Prints images per second, CPU-seconds per second and the SHA-256 of the
 features, so a setting that changes the bits shows a different checksum.
 
-The other options try settings that the workflow does not use: inter-op
-threads, op determinism off, another way to call the backbone, and
-bfloat16.
+The other options try settings that the workflow does not use: other
+inter-op threads, op determinism off, a `tf.function` or XLA call of the
+backbone, and bfloat16.
 
 Usage:
     .venv/bin/python bench/backbone_throughput.py [--batch-sizes 32 64 128] [--threads 2]
@@ -29,6 +29,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH / "baseline"))
 
 from child_process import print_result, run_child  # noqa: E402
+from options import positive_int  # noqa: E402
 
 CALLS = ("predict_on_batch", "function", "xla")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -121,27 +122,54 @@ def measure(settings, image_size, n_train, n_test):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 128])
-    parser.add_argument("--threads", type=int, default=2, help="intra-op threads (default 2)")
     parser.add_argument(
-        "--inter-op-threads", type=int, default=None, help="inter-op threads (default: --threads)"
+        "--batch-sizes",
+        type=positive_int,
+        nargs="+",
+        default=[32, 64, 128],
+        help="images per backbone call, one process each (default 32 64 128)",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, default=2, help="intra-op threads (default 2)"
+    )
+    parser.add_argument(
+        "--inter-op-threads",
+        type=positive_int,
+        default=None,
+        help="inter-op threads (default: the --threads value)",
     )
     parser.add_argument(
         "--no-determinism", action="store_true", help="leave TensorFlow's op determinism off"
     )
     parser.add_argument(
-        "--call", choices=CALLS, default="predict_on_batch", help="how the backbone is called"
+        "--call",
+        choices=CALLS,
+        default="predict_on_batch",
+        help="how the backbone is called (default predict_on_batch, as in the workflow)",
     )
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32")
-    parser.add_argument("--image-size", type=int, default=224, help="input side in pixels")
-    parser.add_argument("--n-train", type=int, default=2000)
-    parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="Keras dtype policy (default float32, as in the workflow)",
+    )
+    parser.add_argument(
+        "--image-size", type=positive_int, default=224, help="input side in pixels (default 224)"
+    )
+    parser.add_argument(
+        "--n-train", type=positive_int, default=2000, help="CIFAR-10 training images (default 2000)"
+    )
+    parser.add_argument(
+        "--n-test", type=positive_int, default=500, help="CIFAR-10 test images (default 500)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
 
     settings = {
         "threads": arguments.threads,
-        "inter_op_threads": arguments.inter_op_threads or arguments.threads,
+        "inter_op_threads": (
+            arguments.threads if arguments.inter_op_threads is None else arguments.inter_op_threads
+        ),
         "determinism": not arguments.no_determinism,
         "call": arguments.call,
         "precision": arguments.precision,

@@ -2,8 +2,8 @@
 
 Runs (a) the plain scripts under bench/baseline/, one per exercise, one
 after the other, and (b) `snakemake --cores 4` from scratch on the offline
-sources, then a no-op re-run, then exercise 4's jobs alone from scratch in
-another folder. Prints each exercise's wall time, the totals
+sources, then three no-op re-runs, then exercise 4's jobs alone from
+scratch in another folder. Prints each exercise's wall time, the totals
 and the ratio (b)/(a), the peak memory of every job and script, and the
 exercise 4 backbone throughput beside the FLOP-based limit of this CPU.
 
@@ -16,6 +16,7 @@ Usage:
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import time_noop  # noqa: E402
 import time_offline_run  # noqa: E402
+from options import positive_int  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6")
@@ -160,7 +162,7 @@ def peak_flops():
     else:
         lanes, unit = 4, "SSE"
     per_cycle = 2 * lanes * 2
-    cores = os.cpu_count()
+    cores = len(os.sched_getaffinity(0))
     flops = cores * megahertz * 1e6 * per_cycle
     description = (
         f"{model}: {cores} cores x {megahertz / 1000:.2f} GHz x {per_cycle} float32 FLOP/cycle "
@@ -190,18 +192,19 @@ def time_exercise4_alone(overrides):
         the backbone passes, which here run with no other job beside them.
     """
     workdir = time_offline_run.copy_workflow()
-    try:
-        config = time_offline_run.absolute_offline_config(workdir, overrides)
-        command, returncode, seconds = time_offline_run.run_workflow(workdir, config, EX4_TARGETS)
-        if returncode != 0:
-            sys.exit(f"{' '.join(command)} failed with exit code {returncode} in {workdir}")
-        jobs = {job for _, job, _ in time_offline_run.job_records(workdir)}
-        others = {job for job in jobs if job_exercise(job) not in ("ex4", "shared")}
-        if others:
-            sys.exit(f"building exercise 4's figures also ran {sorted(others)}")
-        backbone = workflow_backbone_rate(workdir)
-    finally:
-        shutil.rmtree(workdir)
+    config = time_offline_run.absolute_offline_config(workdir, overrides)
+    command, returncode, seconds = time_offline_run.run_workflow(workdir, config, EX4_TARGETS)
+    if returncode != 0:
+        sys.exit(
+            f"{' '.join(command)} failed with exit code {returncode}; "
+            f"see {workdir / time_offline_run.LOG_NAME}"
+        )
+    jobs = {job for _, job, _ in time_offline_run.job_records(workdir)}
+    others = {job for job in jobs if job_exercise(job) not in ("ex4", "shared")}
+    if others:
+        sys.exit(f"building exercise 4's figures in {workdir} also ran {sorted(others)}")
+    backbone = workflow_backbone_rate(workdir)
+    shutil.rmtree(workdir)
     print(f"workflow, exercise 4 alone: {seconds:.1f} s", flush=True)
     return seconds, backbone
 
@@ -231,7 +234,8 @@ def print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone
     print(f"workflow wall time (s): {workflow_s:.1f}")
     print(f"workflow job-seconds (s): {sum(seconds for seconds, _, _ in records):.1f}")
     print(f"ratio workflow/baseline: {workflow_s / baseline_total:.3f}")
-    print(f"exercise 4 speed-up: {baseline['ex4']['wall_s'] / workflow_by_exercise['ex4']:.2f}")
+    ex4_ratio = baseline["ex4"]["wall_s"] / workflow_by_exercise["ex4"]
+    print(f"exercise 4 speed-up, job-seconds in the full run: {ex4_ratio:.2f}")
     print(f"exercise 4 alone, workflow from scratch (s): {ex4_alone_s:.1f}")
     print(f"exercise 4 speed-up, alone: {baseline['ex4']['wall_s'] / ex4_alone_s:.2f}")
     print(f"no-op re-run median (s): {statistics.median(noop_times):.2f}")
@@ -262,25 +266,56 @@ def print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone
         print("\n(smoke mode: tiny subsets; these timings say nothing about performance)")
 
 
+def package_versions():
+    """Return the versions of the packages that the figures depend on, without importing them."""
+    names = ("tensorflow-cpu", "tensorflow", "keras", "snakemake", "numpy")
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return ", ".join(f"{name} {version}" for name, version in versions.items())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny subsets: check that it runs")
     parser.add_argument("--keep", action="store_true", help="keep the run folder and print its path")
-    parser.add_argument("--noop-repeats", type=int, default=3, help="no-op re-runs (default 3)")
+    parser.add_argument(
+        "--noop-repeats", type=positive_int, default=3, help="no-op re-runs (default 3)"
+    )
     arguments = parser.parse_args()
 
     print(f"date: {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"packages: {package_versions()}")
     print(f"load average at start (1, 5, 15 min): {os.getloadavg()}", flush=True)
 
     workdir = time_offline_run.copy_workflow()
+    try:
+        run_all(workdir, arguments)
+    except BaseException:
+        print(f"run folder kept for inspection: {workdir}", file=sys.stderr)
+        raise
+    if arguments.keep:
+        print(f"run folder: {workdir}")
+    else:
+        shutil.rmtree(workdir)
+
+
+def run_all(workdir, arguments):
+    """Run the baseline, the workflow, its no-op re-runs and exercise 4 alone; print the figures."""
     overrides = smoke_overrides() if arguments.smoke else None
     config = time_offline_run.absolute_offline_config(workdir, overrides)
 
     baseline = run_baseline(workdir, arguments.smoke)
     command, returncode, workflow_s = time_offline_run.run_workflow(workdir, config)
     if returncode != 0:
-        sys.exit(f"{' '.join(command)} failed with exit code {returncode} in {workdir}")
+        sys.exit(
+            f"{' '.join(command)} failed with exit code {returncode}; "
+            f"see {workdir / time_offline_run.LOG_NAME}"
+        )
     print(f"workflow: {workflow_s:.1f} s ({' '.join(command[1:])})", flush=True)
     noop_times = time_noop_runs(workdir, config, arguments.noop_repeats)
     ex4_alone = time_exercise4_alone(overrides)
@@ -289,10 +324,6 @@ def main():
     backbone = workflow_backbone_rate(workdir)
     print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone, arguments.smoke)
     print(f"load average at end (1, 5, 15 min): {os.getloadavg()}")
-    if arguments.keep:
-        print(f"run folder: {workdir}")
-    else:
-        shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":

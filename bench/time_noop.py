@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from options import positive_int
+
 
 def time_command(command, workdir):
     """Run `command` in `workdir`; return (seconds, combined output)."""
@@ -32,8 +34,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_folder", type=Path, help="folder of a completed workflow run")
     parser.add_argument("--configfile", default="offline.yaml", help="config file inside RUN_FOLDER")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each kind (default 5)")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=5, help="runs of each kind (default 5)"
+    )
     arguments = parser.parse_args()
+    config = arguments.run_folder / arguments.configfile
+    if not (arguments.run_folder / "Snakefile").is_file() or not config.is_file():
+        parser.error(
+            f"{arguments.run_folder} has no Snakefile or no {arguments.configfile}; give the "
+            "folder that `bench/time_offline_run.py --keep` prints, after its run completed"
+        )
 
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     base = [snakemake, "--cores", "4", "--configfile", arguments.configfile]

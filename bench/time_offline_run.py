@@ -3,7 +3,9 @@
 Copies the workflow into a fresh folder, points `configs/offline.yaml`'s
 relative paths at this repository's `../shared/data`, runs
 `snakemake --cores 4` there and prints the wall time and the slowest jobs
-from the `benchmarks/` records.
+from the `benchmarks/` records. Snakemake's console output goes to
+`snakemake-output.log` in that folder. The folder is removed afterwards
+unless `--keep` is given or the run failed.
 
 Usage: .venv/bin/python bench/time_offline_run.py [--keep]
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 import yaml
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+LOG_NAME = "snakemake-output.log"
 PARTS = ("Snakefile", "rules", "scripts", "schemas", "report", "envs", "profiles", "config.yaml")
 
 
@@ -96,7 +99,10 @@ def run_workflow(workdir, config, targets=()):
     # --configfile takes every following word as a file, so targets go first.
     command = [snakemake, *targets, "--cores", "4", "--quiet", "--configfile", str(config)]
     started = time.perf_counter()
-    process = subprocess.run(command, cwd=workdir, check=False)
+    # Snakemake's and TensorFlow's console output goes to a file in the run
+    # folder, so the figures stay readable.
+    with open(workdir / LOG_NAME, "w", encoding="utf-8") as log:
+        process = subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     return command, process.returncode, time.perf_counter() - started
 
 
@@ -111,12 +117,12 @@ def main():
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"command: {' '.join(command[1:])} (in a fresh copy of the workflow)")
-    print(f"exit code: {returncode}")
+    print(f"exit code: {returncode} (Snakemake's output: {workdir / LOG_NAME})")
     print(f"wall time: {elapsed:.1f} s")
     print("slowest jobs (s, job, max RSS MB):")
     for seconds, name, rss in slowest_jobs(workdir):
         print(f"  {seconds:8.1f}  {name}  {rss:.0f}")
-    if arguments.keep:
+    if arguments.keep or returncode != 0:
         print(f"run folder: {workdir}")
     else:
         shutil.rmtree(workdir)

@@ -19,7 +19,7 @@ FIELDS = [
     "workflow wall time (s)",
     "workflow job-seconds (s)",
     "ratio workflow/baseline",
-    "exercise 4 speed-up",
+    "exercise 4 speed-up, job-seconds in the full run",
     "exercise 4 alone, workflow from scratch (s)",
     "exercise 4 speed-up, alone",
     "no-op re-run median (s)",
@@ -37,7 +37,7 @@ EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6")
 
 @pytest.fixture(scope="module")
 def smoke_output(shared_data):
-    """Run the benchmark once in smoke mode and return its standard output."""
+    """Run the benchmark once in smoke mode and return its standard output and error."""
     process = subprocess.run(
         [sys.executable, str(REPOSITORY / "bench" / "run_benchmark.py"), "--smoke"],
         capture_output=True,
@@ -46,7 +46,7 @@ def smoke_output(shared_data):
         timeout=900,
     )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
-    return process.stdout
+    return process.stdout + process.stderr
 
 
 def field_value(output, name):
@@ -91,3 +91,36 @@ def test_smoke_counts_backbone_multiply_adds(smoke_output):
 
 def test_smoke_says_timings_mean_nothing(smoke_output):
     assert "smoke mode" in smoke_output
+
+
+def test_smoke_prints_package_versions(smoke_output):
+    match = re.search(r"^packages: (.*)$", smoke_output, re.MULTILINE)
+    assert match is not None
+    assert "keras " in match.group(1)
+    assert "snakemake " in match.group(1)
+
+
+def test_smoke_keeps_workflow_output_off_console(smoke_output):
+    assert "Select jobs to execute" not in smoke_output
+
+
+@pytest.mark.parametrize(
+    ("script", "arguments", "message"),
+    [
+        ("run_benchmark.py", ["--noop-repeats", "0"], "invalid value 0"),
+        ("backbone_throughput.py", ["--batch-sizes", "0"], "invalid value 0"),
+        ("training_variants.py", ["--steps", "x"], "invalid integer 'x'"),
+        ("training_variants.py", ["--exercise", "ex4"], "invalid choice: 'ex4'"),
+        ("time_noop.py", ["/nonexistent-run-folder"], "has no Snakefile or no offline.yaml"),
+    ],
+)
+def test_bad_option_rejected_before_work(script, arguments, message):
+    process = subprocess.run(
+        [sys.executable, str(REPOSITORY / "bench" / script), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert process.returncode == 2
+    assert message in process.stderr

@@ -192,6 +192,11 @@ def test_mc_figures_reject_other_subset(tmp_path):
         "dl_exercises.figures",
         "dl_exercises.answers",
         "dl_exercises.report",
+        "dl_exercises.sources",
+        "dl_exercises.subsets",
+        "dl_exercises.readers",
+        "dl_exercises.weights",
+        "dl_exercises.logs",
     ],
 )
 def test_module_import_skips_tensorflow(module):
