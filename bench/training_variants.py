@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 BENCH = Path(__file__).resolve().parent
@@ -42,21 +41,15 @@ def measure(exercise, steps, threads):
     (x_train, y_train), (x_test, y_test) = load_subset(
         config["dataset"], config["n_train"], config["n_test"], OFFLINE_CONFIG
     )
-    # The same scaling as training.load_inputs.
     arrays = {
-        "x_train": x_train.astype(np.float32) / np.float32(255),
+        "x_train": training.scale_pixels(x_train),
         "y_train": y_train,
-        "x_test": x_test.astype(np.float32) / np.float32(255),
+        "x_test": training.scale_pixels(x_test),
         "y_test": y_test,
     }
     x_fit, y_fit, validation_data = training.split_validation(arrays, config["training"])
     model = models.build_model(config["model"], x_train.shape[1:], SEED)
-    model.compile(
-        optimizer=training.make_optimizer(config["training"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=steps,
-    )
+    training.compile_model(model, config["training"], steps_per_execution=steps)
 
     started = time.perf_counter()
     history, _ = training.fit_model(model, x_fit, y_fit, validation_data, config["training"])

@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from dl_exercises import files, models, runtime
+from dl_exercises.training import scale_pixels
 
 LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def extract_features(
     return manifest
 
 
-def backbone_features(backbone, images, model_config):
+def backbone_features(backbone, images, model_config, predict=None):
     """Return the backbone's pooled features of uint8 images, one batch at a time.
 
     Args:
@@ -75,16 +76,20 @@ def backbone_features(backbone, images, model_config):
         images: uint8 array `(samples, height, width, 3)`.
         model_config: provides `image_size`, `preprocessing` and
             `feature_batch_size`.
+        predict: function from a batch of prepared images to its features;
+            None uses `backbone.predict_on_batch`. bench/backbone_throughput.py
+            passes other ways of calling the backbone.
 
     Returns:
         float32 array `(samples, features)`.
     """
     started = time.perf_counter()
+    predict = backbone.predict_on_batch if predict is None else predict
     batch_size = model_config["feature_batch_size"]
     features = np.empty((len(images), backbone.output_shape[-1]), dtype=np.float32)
     for start in range(0, len(images), batch_size):
         batch = prepare_images(images[start : start + batch_size], model_config)
-        features[start : start + batch_size] = backbone.predict_on_batch(batch)
+        features[start : start + batch_size] = predict(batch)
         LOGGER.info(
             "features of %d of %d images", min(start + batch_size, len(images)), len(images)
         )
@@ -119,8 +124,7 @@ def prepare_images(images, model_config):
     import tensorflow as tf
 
     size = model_config["image_size"]
-    scaled = images.astype(np.float32) / np.float32(255)
-    resized = tf.image.resize(scaled, (size, size), method="bilinear").numpy()
+    resized = tf.image.resize(scale_pixels(images), (size, size), method="bilinear").numpy()
 
     preprocessing = model_config["preprocessing"]
     if preprocessing == "unit":

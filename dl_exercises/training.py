@@ -122,7 +122,7 @@ def load_inputs(arrays_path):
     if dtype == np.uint8:
         arrays = files.load_arrays(arrays_path, IMAGE_ARRAYS)
         for name in ("x_train", "x_test"):
-            arrays[name] = arrays[name].astype(np.float32) / np.float32(255)
+            arrays[name] = scale_pixels(arrays[name])
         return arrays
     if dtype == np.float32:
         return files.load_arrays(arrays_path, FEATURE_ARRAYS)
@@ -130,6 +130,11 @@ def load_inputs(arrays_path):
         f"{arrays_path}: x_train is {dtype}; expected uint8 images (a subset) "
         "or float32 features (the transfer exercise's feature cache)."
     )
+
+
+def scale_pixels(images):
+    """Return uint8 pixel values as float32 in [0, 1], divided by 255."""
+    return images.astype(np.float32) / np.float32(255)
 
 
 def _check_inputs_match_model(arrays_path, arrays, model_config):
@@ -204,12 +209,18 @@ def make_optimizer(training_config):
     raise ValueError(f"optimizer {name!r} is unknown; use adam, nadam or sgd.")
 
 
-def compile_model(model, training_config):
-    """Compile with the configured optimizer, sparse categorical cross-entropy and accuracy."""
+def compile_model(model, training_config, steps_per_execution=1):
+    """Compile with the configured optimizer, sparse categorical cross-entropy and accuracy.
+
+    Args:
+        steps_per_execution: batches that Keras runs per compiled call; only
+            bench/training_variants.py sets another value than Keras' 1.
+    """
     model.compile(
         optimizer=make_optimizer(training_config),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
 
 
