@@ -16,7 +16,6 @@ Usage:
 
 import argparse
 import datetime
-import importlib.metadata
 import json
 import os
 import platform
@@ -28,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from dl_exercises import provenance
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import time_noop  # noqa: E402
 import time_offline_run  # noqa: E402
@@ -36,6 +37,8 @@ from options import positive_int  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6")
 MC_EXERCISES = ("ex3", "ex6")
+# Packages whose versions the figures depend on, printed without importing them.
+BENCHMARK_PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "snakemake", "numpy")
 # Exercise 4's figures: building them runs every job of exercise 4 and no
 # job of another exercise, like the baseline script ex4.py.
 EX4_TARGETS = (
@@ -184,6 +187,17 @@ def time_noop_runs(workdir, config, repeats):
     return times
 
 
+def run_workflow_or_exit(workdir, config, targets=()):
+    """Run the workflow from scratch in `workdir`; return (command, seconds), or exit if it fails."""
+    command, returncode, seconds = time_offline_run.run_workflow(workdir, config, targets)
+    if returncode != 0:
+        sys.exit(
+            f"{' '.join(command)} failed with exit code {returncode}; "
+            f"see {workdir / time_offline_run.LOG_NAME}"
+        )
+    return command, seconds
+
+
 def time_exercise4_alone(overrides):
     """Build exercise 4's figures from scratch in a fresh copy.
 
@@ -193,12 +207,7 @@ def time_exercise4_alone(overrides):
     """
     workdir = time_offline_run.copy_workflow()
     config = time_offline_run.absolute_offline_config(workdir, overrides)
-    command, returncode, seconds = time_offline_run.run_workflow(workdir, config, EX4_TARGETS)
-    if returncode != 0:
-        sys.exit(
-            f"{' '.join(command)} failed with exit code {returncode}; "
-            f"see {workdir / time_offline_run.LOG_NAME}"
-        )
+    _, seconds = run_workflow_or_exit(workdir, config, EX4_TARGETS)
     jobs = {job for _, job, _ in time_offline_run.job_records(workdir)}
     others = {job for job in jobs if job_exercise(job) not in ("ex4", "shared")}
     if others:
@@ -266,18 +275,6 @@ def print_results(baseline, records, workflow_s, noop_times, backbone, ex4_alone
         print("\n(smoke mode: tiny subsets; these timings say nothing about performance)")
 
 
-def package_versions():
-    """Return the versions of the packages that the figures depend on, without importing them."""
-    names = ("tensorflow-cpu", "tensorflow", "keras", "snakemake", "numpy")
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return ", ".join(f"{name} {version}" for name, version in versions.items())
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny subsets: check that it runs")
@@ -289,7 +286,8 @@ def main():
 
     print(f"date: {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print(f"packages: {package_versions()}")
+    versions = provenance.package_versions(BENCHMARK_PACKAGES)
+    print(f"packages: {', '.join(f'{name} {version}' for name, version in versions.items())}")
     print(f"load average at start (1, 5, 15 min): {os.getloadavg()}", flush=True)
 
     workdir = time_offline_run.copy_workflow()
@@ -310,12 +308,7 @@ def run_all(workdir, arguments):
     config = time_offline_run.absolute_offline_config(workdir, overrides)
 
     baseline = run_baseline(workdir, arguments.smoke)
-    command, returncode, workflow_s = time_offline_run.run_workflow(workdir, config)
-    if returncode != 0:
-        sys.exit(
-            f"{' '.join(command)} failed with exit code {returncode}; "
-            f"see {workdir / time_offline_run.LOG_NAME}"
-        )
+    command, workflow_s = run_workflow_or_exit(workdir, config)
     print(f"workflow: {workflow_s:.1f} s ({' '.join(command[1:])})", flush=True)
     noop_times = time_noop_runs(workdir, config, arguments.noop_repeats)
     ex4_alone = time_exercise4_alone(overrides)

@@ -24,32 +24,29 @@ def git_commit(folder="."):
     not installed.
     """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
+        commit = _git_output(folder, "rev-parse", "HEAD")
+        status = _git_output(folder, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError) as error:
         logger.info("no git commit for %s: %s", folder, error)
         return "unknown"
     return f"{commit} (uncommitted changes)" if status else commit
 
 
-def package_versions():
-    """Return {package: version} of Python and REPORT_PACKAGES in this process."""
+def _git_output(folder, *arguments):
+    return subprocess.run(
+        ["git", *arguments],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+
+
+def package_versions(packages=REPORT_PACKAGES):
+    """Return {package: version} of Python and `packages`, "not installed" for a missing one."""
     versions = {"python": platform.python_version()}
-    for package in REPORT_PACKAGES:
+    for package in packages:
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
