@@ -77,13 +77,19 @@ def slowest_jobs(workdir, count=8):
     return job_records(workdir)[:count]
 
 
-def copy_workflow():
-    """Copy the workflow files into a new temporary folder and return its path."""
-    workdir = Path(tempfile.mkdtemp(prefix="dl-exercises-bench-"))
+def copy_workflow(destination=None):
+    """Copy the workflow files (not data or results) into `destination` and return its path.
+
+    Args:
+        destination: an existing folder; None makes a new temporary one.
+    """
+    workdir = destination
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="dl-exercises-bench-"))
     for part in PARTS:
         source = REPOSITORY / part
         if source.is_dir():
-            shutil.copytree(source, workdir / part)
+            shutil.copytree(source, workdir / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, workdir / part)
     return workdir

@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,18 +12,11 @@ import yaml
 
 from conftest import REPOSITORY
 
-WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "schemas", "report", "envs", "profiles", "config.yaml")
+# Tests and the benchmark share one workflow copy and one config merge.
+sys.path.insert(0, str(REPOSITORY / "bench"))
+from time_offline_run import copy_workflow, merge  # noqa: E402, F401
+
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-
-
-def copy_workflow(destination):
-    """Copy the workflow files (not data or results) into `destination`."""
-    for part in WORKFLOW_PARTS:
-        source = REPOSITORY / part
-        if source.is_dir():
-            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, destination / part)
 
 
 def write_svhn_mat(folder, n_train, n_test, seed=0):
@@ -67,17 +59,6 @@ def tiny_config(shared_data, svhn_folder):
         "weights": {"mobilenet_v2": "none"},
         "exercises": exercises,
     }
-
-
-def merge(base, overrides):
-    """Return `base` updated recursively with `overrides`."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def write_config(workdir, overrides):
